@@ -1,0 +1,38 @@
+"""The configuration contract: environment variable names and the embedded-default locations.
+
+Every stage reads its endpoints through these names; nothing else in the package looks at os.environ
+for endpoints, so swapping laptop for production is a matter of setting variables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TOTESYS_DSN = "TOTESYS_DSN"
+WAREHOUSE_DSN = "WAREHOUSE_DSN"
+INGESTION_BUCKET_URL = "INGESTION_BUCKET_URL"
+PROCESSED_BUCKET_URL = "PROCESSED_BUCKET_URL"
+# Where the embedded default keeps its PostgreSQL data and local buckets.
+REVERIES_HOME = "REVERIES_HOME"
+
+EMBEDDED_DATABASES = ("totesys", "warehouse", "dagster")
+
+
+def reveries_home() -> Path:
+    """The folder for local state (embedded PostgreSQL, local buckets); `.reveries` by default."""
+    return Path(os.environ.get(REVERIES_HOME) or Path.cwd() / ".reveries").resolve()
+
+
+def embedded_pgdata() -> Path:
+    return reveries_home() / "pg"
+
+
+def embedded_bucket_dir(name: str) -> Path:
+    return reveries_home() / "lake" / name
+
+
+def env_value(name: str) -> str | None:
+    """The variable's value, treating empty as unset (a blank line in a .env file means 'default')."""
+    value = os.environ.get(name, "").strip()
+    return value or None

