@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 from dagster import ConfigurableResource
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 from pydantic import Field
 
@@ -42,7 +43,13 @@ class PostgresResource(ConfigurableResource):
     Build it with `EnvVar("TOTESYS_DSN")` so the DSN, and its password, never appear in config or logs.
     """
 
-    dsn: str = Field(description="libpq URI of the database. Pass an EnvVar: it may carry a password.")
+    dsn: str = Field(
+        default="",
+        description="libpq URI of the database. Pass an EnvVar: it may carry a password. "
+        "Empty means the embedded default server's `embedded_database`.",
+    )
+    embedded_database: str = Field(default="", description="Database on the embedded server when dsn is empty.")
+    schema_name: str = Field(default="", description="search_path for every session (branch deployments).")
     pool_max_size: int = Field(default=4, description="Connections kept per process.")
     connect_timeout_s: int = Field(default=10, description="Seconds before a connection attempt fails.")
 
@@ -50,22 +57,42 @@ class PostgresResource(ConfigurableResource):
     _pools_lock: ClassVar[threading.Lock] = threading.Lock()
 
     @property
+    def conninfo(self) -> str:
+        """The DSN to connect with; starts (or joins) the embedded server when none is configured."""
+        if self.dsn:
+            return self.dsn
+        if not self.embedded_database:
+            raise ValueError("PostgresResource needs a dsn, or an embedded_database for the embedded default")
+        from reveries_pipeline.resources.embedded import embedded_dsn
+
+        return embedded_dsn(self.embedded_database)
+
+    @property
     def safe_name(self) -> str:
-        return redact_dsn(self.dsn)
+        return redact_dsn(self.dsn) if self.dsn else f"embedded PostgreSQL/{self.embedded_database}"
+
+    def _configure(self, conn: psycopg.Connection) -> None:
+        if self.schema_name:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema_name)))
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema_name)))
+            conn.commit()
 
     def _pool(self) -> ConnectionPool:
         with self._pools_lock:
-            pool = self._pools.get(self.dsn)
+            conninfo = self.conninfo
+            pool_key = f"{conninfo}#{self.schema_name}"
+            pool = self._pools.get(pool_key)
             if pool is None or pool.closed:
                 pool = ConnectionPool(
-                    self.dsn,
+                    conninfo,
                     min_size=0,
                     max_size=self.pool_max_size,
                     kwargs={"connect_timeout": self.connect_timeout_s},
+                    configure=self._configure,
                     open=True,
                     name=self.safe_name,
                 )
-                self._pools[self.dsn] = pool
+                self._pools[pool_key] = pool
             return pool
 
     @contextmanager
@@ -83,5 +110,7 @@ class PostgresResource(ConfigurableResource):
     @contextmanager
     def raw_connection(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
         """A dedicated (unpooled) connection, for DDL, COPY-heavy bulk work or long sessions."""
-        with psycopg.connect(self.dsn, autocommit=autocommit, connect_timeout=self.connect_timeout_s) as conn:
+        with psycopg.connect(self.conninfo, connect_timeout=self.connect_timeout_s) as conn:
+            self._configure(conn)
+            conn.autocommit = autocommit
             yield conn

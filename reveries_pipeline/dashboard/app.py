@@ -1,0 +1,278 @@
+"""The Reveries dashboard (a Streamlit script): `streamlit run app.py`, or `reveries dashboard`.
+
+Every panel answers one question with one SQL file from `sql/` (see queries.py). The warehouse is
+WAREHOUSE_DSN, or the embedded default's `warehouse` database when that is unset. Filters can be
+preset in the URL: ?currency=GBP&date_from=2024-01-01&date_to=2024-03-31&as_of=2024-06-30&order_id=7
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import date, datetime
+
+import altair as alt
+import polars as pl
+import streamlit as st
+from psycopg_pool import ConnectionPool
+
+from reveries_pipeline.config import WAREHOUSE_DSN, env_value
+from reveries_pipeline.dashboard import queries as q
+
+log = logging.getLogger("reveries_pipeline.dashboard")
+
+st.set_page_config(page_title="Reveries · totesys warehouse", page_icon="👜", layout="wide")
+
+
+# ---------------------------------------------------------------- connection (once per server process)
+
+
+@st.cache_resource
+def _logging() -> None:
+    logger = logging.getLogger("reveries_pipeline.dashboard")
+    logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+@st.cache_resource
+def _dsn() -> str:
+    dsn = env_value(WAREHOUSE_DSN)
+    if dsn:
+        return dsn
+    from reveries_pipeline.resources.embedded import embedded_dsn
+
+    return embedded_dsn("warehouse")
+
+
+@st.cache_resource
+def _pool(dsn: str) -> ConnectionPool:
+    return ConnectionPool(dsn, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
+
+
+@st.cache_resource
+def _indexes_applied(dsn: str) -> bool:
+    with _pool(dsn).connection() as conn:
+        return q.apply_indexes(conn)
+
+
+_logging()
+POOL = _pool(_dsn())
+TIMINGS: list[q.Timed] = []
+
+
+def run(name: str, **params) -> q.Timed:
+    with POOL.connection() as conn:
+        timed = q.timed_query(conn, name, **params)
+    TIMINGS.append(timed)
+    return timed
+
+
+def timing(t: q.Timed) -> None:
+    st.caption(f"`{t.name}.sql` · {t.seconds * 1000:.1f} ms · {t.frame.height} rows")
+
+
+def for_chart(frame: pl.DataFrame) -> pl.DataFrame:
+    """Vega-Lite wants floats: exact decimals become Float64 for drawing only."""
+    return frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+
+
+def table(frame: pl.DataFrame, target=st) -> None:
+    """A frame as a table; dates shown as dates (not midnight timestamps)."""
+    target.dataframe(frame.with_columns(pl.col(pl.Date).cast(pl.String)), hide_index=True)
+
+
+def paged(name: str, key: str, params: dict) -> None:
+    """A table read one page at a time (LIMIT/OFFSET in the SQL), with page size and number inputs."""
+    left, right, _ = st.columns([1, 1, 4])
+    size = left.selectbox("Rows per page", (10, 25, 50, 100), key=f"{key}_size")
+    page = right.number_input("Page", min_value=1, value=1, step=1, key=f"{key}_page")
+    t = run(name, limit=size, offset=(int(page) - 1) * size, **params)
+    total = int(t.frame["total_rows"][0]) if t.frame.height else 0
+    table(t.frame.drop("total_rows"))
+    st.caption(f"Page {page} of {max(1, math.ceil(total / size))} · {total:,} rows in all")
+    timing(t)
+
+
+def _qp_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- the page
+
+st.title("Reveries · totesys warehouse")
+
+with POOL.connection() as _conn:
+    ready = q.warehouse_ready(_conn)
+if not ready:
+    st.markdown("**Warehouse never loaded** — the warehouse schema does not exist yet.")
+    st.info("Run the pipeline (e.g. `reveries run`) to build and load the warehouse, then reload this page.")
+    st.stop()
+_indexes_applied(_dsn())
+
+last = run("last_loaded").frame.row(0, named=True)
+if last["last_loaded_at"] is None:
+    st.markdown("**Warehouse never loaded** — the load ledger is empty.")
+else:
+    loaded: datetime = last["last_loaded_at"]
+    st.markdown(
+        f"Warehouse last loaded at **{loaded.strftime('%Y-%m-%d %H:%M:%S %Z')}** "
+        f"({last['batches']:,} batches in the ledger)"
+    )
+
+# ---- sidebar filters
+bounds = run("date_bounds").frame.row(0, named=True)
+first, last_date = bounds["first_date"] or date.today(), bounds["last_date"] or date.today()
+currencies = ["All", *run("currencies").frame["currency_code"].to_list()]
+
+with st.sidebar:
+    st.header("Filters")
+    if "created" not in st.session_state:
+        st.session_state["created"] = (_qp_date("date_from") or first, _qp_date("date_to") or last_date)
+    picked = st.date_input("Created date", key="created", help="Inclusive range on created_date")
+    date_from = picked[0] if len(picked) > 0 else None
+    date_to = picked[1] if len(picked) > 1 else None
+    currency = st.selectbox("Currency", currencies, key="currency", bind="query-params")
+    st.caption("Date and currency filters apply to the sales and purchase panels.")
+    top_n = st.number_input("Top designs", min_value=1, max_value=100, value=10, step=1, key="top_n")
+
+filters = {"date_from": date_from, "date_to": date_to, "currency": None if currency == "All" else currency}
+
+# ---- headline
+t = run("headline", **filters)
+h = t.frame.row(0, named=True)
+mixed = "summed over all currencies" if currency == "All" else f"in {currency}"
+c1, c2, c3 = st.columns(3)
+c1.metric("Sales value", q.format_money(h["sales_value"]), help=f"units_sold × unit_price, {mixed}")
+c2.metric("Orders", q.format_count(h["orders"]))
+c3.metric("Units sold", q.format_count(h["units_sold"]))
+timing(t)
+
+# ---- sales by month
+st.subheader("Sales value by month, per currency")
+t = run("sales_by_month", **filters)
+if t.frame.height:
+    st.altair_chart(
+        alt.Chart(for_chart(t.frame))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("yearmonth(month):T", title="Month", axis=alt.Axis(format="%b %Y", tickCount="month")),
+            y=alt.Y("sales_value:Q", title="Sales value"),
+            color=alt.Color("currency_code:N", title="Currency"),
+            tooltip=["month:T", "currency_code:N", "sales_value:Q", "orders:Q", "units_sold:Q"],
+        ),
+        width="stretch",
+    )
+else:
+    st.write("No sales in the filter.")
+timing(t)
+
+# ---- top designs
+st.subheader("Top designs")
+left, right = st.columns(2)
+for col, name, measure, title in (
+    (left, "top_designs_by_value", "sales_value", "By sales value"),
+    (right, "top_designs_by_units", "units_sold", "By units sold"),
+):
+    with col:
+        st.markdown(f"**{title}**")
+        t = run(name, limit=int(top_n), **filters)
+        if t.frame.height:
+            st.altair_chart(
+                alt.Chart(for_chart(t.frame))
+                .mark_bar()
+                .encode(
+                    x=alt.X(f"{measure}:Q", title=title.removeprefix("By ").capitalize()),
+                    y=alt.Y("design_name:N", sort="-x", title="Design"),
+                    tooltip=["design_name:N", "sales_value:Q", "units_sold:Q", "orders:Q"],
+                ),
+                width="stretch",
+            )
+        timing(t)
+
+# ---- by location and staff
+st.subheader("Sales by counterparty country and city")
+paged("sales_by_location", "location", filters)
+
+st.subheader("Staff leaderboard")
+paged("staff_leaderboard", "staff", filters)
+
+# ---- purchases against sales
+st.subheader("Purchases against sales, by month")
+t = run("purchases_vs_sales", **filters)
+if t.frame.height:
+    long = for_chart(t.frame).unpivot(
+        index=["month", "currency_code"], on=["sales_value", "purchase_value"], variable_name="measure"
+    )
+    st.altair_chart(
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month):O", title="Month"),
+            xOffset="measure:N",
+            y=alt.Y("value:Q", title="Value"),
+            color=alt.Color("measure:N", title=None),
+            column=alt.Column("currency_code:N", title="Currency"),
+            tooltip=["month:T", "currency_code:N", "measure:N", "value:Q"],
+        ),
+    )
+else:
+    st.write("No sales or purchases in the filter.")
+timing(t)
+
+# ---- outstanding payments
+st.subheader("Outstanding payments: unpaid and past their payment date")
+as_of = st.date_input("Overdue as of", value=_qp_date("as_of") or date.today(), key="as_of")
+t = run("outstanding_payments", as_of=as_of)
+if t.frame.height:
+    left, right = st.columns([3, 2])
+    left.altair_chart(
+        alt.Chart(for_chart(t.frame))
+        .mark_bar()
+        .encode(
+            x=alt.X("bucket:N", sort=["0-30", "31-60", "61-90", "90+"], title="Days overdue",
+                  axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("amount:Q", title="Amount"),
+            color=alt.Color("currency_code:N", title="Currency"),
+            xOffset="currency_code:N",
+            tooltip=["bucket:N", "currency_code:N", "payments:Q", "amount:Q", "oldest_payment_date:T"],
+        ),
+        width="stretch",
+    )
+    table(t.frame.drop("bucket_order"), right)
+else:
+    st.write("Nothing overdue.")
+timing(t)
+
+# ---- order history
+st.subheader("History of one order")
+_order_qp = st.query_params.get("order_id", "")
+if _order_qp.isdigit() and int(_order_qp) > 0:
+    default_order = int(_order_qp)
+else:
+    latest = run("latest_order").frame
+    default_order = int(latest["sales_order_id"][0]) if latest.height else 1
+order_id = st.number_input("Sales order id", min_value=1, value=default_order, step=1, key="order_id")
+t = run("order_history", sales_order_id=int(order_id))
+if t.frame.height:
+    table(t.frame)
+else:
+    st.write(f"No sales order {order_id} in the warehouse.")
+timing(t)
+
+# ---- timings
+total = sum(x.seconds for x in TIMINGS)
+with st.expander(f"Query timings: {len(TIMINGS)} queries, {total * 1000:.0f} ms in all"):
+    st.dataframe(
+        pl.DataFrame(
+            {"query": [x.name for x in TIMINGS], "ms": [round(x.seconds * 1000, 1) for x in TIMINGS],
+             "rows": [x.frame.height for x in TIMINGS]}
+        ),
+        hide_index=True,
+    )
+log.info("page rendered: %d queries in %.1f ms", len(TIMINGS), total * 1000)

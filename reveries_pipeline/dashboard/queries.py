@@ -1,0 +1,164 @@
+"""The dashboard's questions: one versioned SQL file per panel under `sql/`, run with named parameters.
+
+Each file is standalone: a header comment says what it answers and which parameters it takes, and
+parameters are psycopg placeholders (percent, parenthesised name, s). Every filter parameter treats
+NULL or the empty string as "no filter", so the same text runs in psql with variables:
+
+    python -m reveries_pipeline.dashboard.queries --psql sales_by_month \
+        | psql "$WAREHOUSE_DSN" -v date_from= -v date_to= -v currency=GBP
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import polars as pl
+import psycopg
+
+log = logging.getLogger(__name__)
+
+QUERY_NAMES: tuple[str, ...] = (
+    "last_loaded",
+    "currencies",
+    "date_bounds",
+    "headline",
+    "sales_by_month",
+    "top_designs_by_value",
+    "top_designs_by_units",
+    "sales_by_location",
+    "staff_leaderboard",
+    "outstanding_payments",
+    "purchases_vs_sales",
+    "latest_order",
+    "order_history",
+)
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def load_query(name: str) -> str:
+    """The SQL text of query `name` (a member of QUERY_NAMES)."""
+    if name not in QUERY_NAMES:
+        raise KeyError(f"unknown dashboard query {name!r}; known: {', '.join(QUERY_NAMES)}")
+    return resources.files("reveries_pipeline.dashboard").joinpath("sql", f"{name}.sql").read_text()
+
+
+def query_parameters(name: str) -> tuple[str, ...]:
+    """The named parameters query `name` takes, in order of first use."""
+    return tuple(dict.fromkeys(_PLACEHOLDER.findall(load_query(name))))
+
+
+def psql_text(name: str) -> str:
+    """The query with psql variables (:'name') in place of psycopg placeholders."""
+    return _PLACEHOLDER.sub(lambda m: f":'{m.group(1)}'", load_query(name))
+
+
+def _normalise(value: Any) -> Any:
+    # "all" (any case) in the currency filter means no filter.
+    if isinstance(value, str) and value.strip().lower() in ("", "all"):
+        return None
+    return value
+
+
+def _params(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    wanted = query_parameters(name)
+    unknown = set(given) - set(wanted)
+    if unknown:
+        raise TypeError(f"query {name!r} takes no parameter(s) {sorted(unknown)}; it takes {list(wanted)}")
+    return {p: _normalise(given.get(p)) for p in wanted}
+
+
+def _frame(columns: list[str], rows: list[tuple]) -> pl.DataFrame:
+    data = {col: [row[i] for row in rows] for i, col in enumerate(columns)}
+    return pl.DataFrame(data, strict=False)
+
+
+def run_query(conn: psycopg.Connection, name: str, **params: Any) -> pl.DataFrame:
+    """Run query `name` with named parameters (missing ones are NULL = no filter); a polars DataFrame."""
+    return timed_query(conn, name, **params).frame
+
+
+@dataclass(frozen=True)
+class Timed:
+    name: str
+    frame: pl.DataFrame
+    seconds: float
+
+
+def timed_query(conn: psycopg.Connection, name: str, **params: Any) -> Timed:
+    """run_query, also measuring the wall time of the round trip (logged at INFO)."""
+    sql = load_query(name)
+    bound = _params(name, params)
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        cur.execute(sql, bound)
+        columns = [d.name for d in cur.description]
+        rows = cur.fetchall()
+    seconds = time.perf_counter() - started
+    log.info("dashboard query %s took %.1f ms (%d rows)", name, seconds * 1000, len(rows))
+    return Timed(name, _frame(columns, rows), seconds)
+
+
+def apply_indexes(conn: psycopg.Connection) -> bool:
+    """Create the dashboard's read indexes if absent; False (logged) if that could not be done now."""
+    text = resources.files("reveries_pipeline.dashboard").joinpath("indexes.sql").read_text()
+    try:
+        with conn.transaction():
+            # Never queue behind a running load for long; try again at the next start.
+            conn.execute("SET LOCAL lock_timeout = '3s'")
+            conn.execute(text)
+        return True
+    except psycopg.Error as exc:
+        log.warning("dashboard indexes not applied: %s", exc)
+        return False
+
+
+def warehouse_ready(conn: psycopg.Connection) -> bool:
+    """True when the warehouse schema (facts, views, ledger) exists."""
+    row = conn.execute(
+        "SELECT to_regclass('fact_sales_order_current') IS NOT NULL"
+        " AND to_regclass('fact_purchase_order_current') IS NOT NULL"
+        " AND to_regclass('fact_payment_current') IS NOT NULL"
+        " AND to_regclass('reveries_load_ledger') IS NOT NULL"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def format_money(value: Decimal | float | int | None) -> str:
+    """How money is shown on the page: thousands separators, two decimals."""
+    return f"{Decimal(value or 0):,.2f}"
+
+
+def format_count(value: int | None) -> str:
+    return f"{int(value or 0):,}"
+
+
+def iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) == 2 and args[0] == "--psql":
+        sys.stdout.write(psql_text(args[1]))
+        return 0
+    if len(args) == 1 and args[0] == "--list":
+        for name in QUERY_NAMES:
+            print(name, " ".join(query_parameters(name)))
+        return 0
+    print("usage: python -m reveries_pipeline.dashboard.queries (--list | --psql NAME)", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

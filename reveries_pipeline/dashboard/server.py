@@ -1,0 +1,79 @@
+"""Run the dashboard: `streamlit run app.py` in a child process (what `reveries dashboard` calls)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from reveries_pipeline.config import WAREHOUSE_DSN
+
+APP = Path(__file__).with_name("app.py")
+
+
+def command(port: int, headless: bool = True, address: str | None = None) -> list[str]:
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port),
+        "--server.headless", "true" if headless else "false",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
+    ]
+    if address:
+        cmd += ["--server.address", address]
+    return cmd
+
+
+def _env(warehouse_dsn: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if warehouse_dsn:
+        env[WAREHOUSE_DSN] = warehouse_dsn
+    env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    return env
+
+
+def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = None,
+          address: str | None = None) -> int:
+    """Run the dashboard in the foreground until it exits (or Ctrl-C); returns its exit code."""
+    proc = subprocess.Popen(command(port, headless, address), env=_env(warehouse_dsn))  # noqa: S603
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            return proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+
+
+def start_background(port: int, warehouse_dsn: str | None = None, address: str = "127.0.0.1",
+                     log_path: Path | None = None) -> subprocess.Popen:
+    """Start the dashboard without blocking (for tests); stop it with .terminate(). See wait_ready."""
+    out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
+    return subprocess.Popen(  # noqa: S603
+        command(port, True, address), env=_env(warehouse_dsn), stdout=out, stderr=subprocess.STDOUT
+    )
+
+
+def wait_ready(port: int, proc: subprocess.Popen | None = None, timeout: float = 60.0,
+               host: str = "127.0.0.1") -> None:
+    """Block until Streamlit's health endpoint answers ok; raise if the process dies or time runs out."""
+    url = f"http://{host}:{port}/_stcore/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"dashboard exited with code {proc.returncode} before becoming ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback http
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"dashboard not ready at {url} after {timeout:.0f}s")

@@ -1,0 +1,1 @@
+"""IO managers: raw batches (ingestion bucket), parquet tables (processed bucket), warehouse (PostgreSQL)."""

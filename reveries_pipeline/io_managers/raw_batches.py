@@ -1,0 +1,79 @@
+"""Stores each raw capture as one immutable parquet object, then advances the table's checkpoint.
+
+The order is the guarantee: object first (durably written), checkpoint second. A crash in between
+leaves the old checkpoint, so the next run captures the same rows again and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import io
+import polars as pl
+from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
+
+from reveries_pipeline.ingestion.change_capture import CaptureResult
+from reveries_pipeline.ingestion.checkpoints import CheckpointStore
+from reveries_pipeline.resources.batch_keys import is_batch_key, next_batch_key
+from reveries_pipeline.resources.object_store import ObjectExistsError, ObjectStore
+
+
+class RawBatchIOManager(ConfigurableIOManager):
+    """Writes `raw/<table>` captures to the ingestion bucket; loads a table's full raw history."""
+
+    store: ObjectStore
+
+    def handle_output(self, context: OutputContext, obj: CaptureResult) -> None:
+        table = obj.table
+        metadata = {
+            "rows": MetadataValue.int(obj.rows),
+            "rows_read": MetadataValue.int(obj.rows_read),
+            "checkpoint_before": MetadataValue.text(obj.checkpoint_before.describe()),
+            "capture_seconds": MetadataValue.float(round(obj.seconds, 3)),
+        }
+        if obj.rows == 0:
+            # Nothing changed: no empty object, no checkpoint movement.
+            metadata["object_key"] = MetadataValue.text("(none: no changes)")
+            metadata["bytes"] = MetadataValue.int(0)
+            metadata["checkpoint_after"] = MetadataValue.text(obj.checkpoint_before.describe())
+            context.add_output_metadata(metadata)
+            context.log.info(f"raw/{table}: no changes since {obj.checkpoint_before.describe()}")
+            return
+
+        previous = obj.checkpoint_before.last_batch_key
+        key = next_batch_key(table, previous)
+        for _ in range(100):
+            try:
+                self.store.put_new_file(key, obj.spool_path)
+                break
+            except ObjectExistsError:  # another writer took this millisecond: take the next one
+                key = next_batch_key(table, key)
+        else:
+            raise RuntimeError(f"raw/{table}: could not find a free batch key after {key}")
+        obj.spool_path.unlink(missing_ok=True)
+
+        checkpoint = obj.checkpoint_after
+        checkpoint.last_batch_key = key
+        checkpoint.batches += 1
+        checkpoint.rows += obj.rows
+        CheckpointStore(self.store).save(checkpoint)
+
+        metadata.update(
+            object_key=MetadataValue.text(key),
+            bytes=MetadataValue.int(obj.bytes),
+            checkpoint_after=MetadataValue.text(checkpoint.describe()),
+        )
+        context.add_output_metadata(metadata)
+        context.log.info(
+            f"raw/{table}: wrote {obj.rows} rows ({obj.bytes} bytes) to {key} in {obj.seconds:.2f}s; "
+            f"checkpoint {obj.checkpoint_before.describe()} -> {checkpoint.describe()}"
+        )
+
+    def load_input(self, context: InputContext) -> pl.DataFrame:
+        """Every raw batch of the table, in write order (the lake is the system of record)."""
+        table = context.asset_key.path[-1]
+        frames = [
+            pl.read_parquet(io.BytesIO(self.store.get_bytes(o.key)))
+            for o in self.store.list_objects(f"{table}/")
+            if is_batch_key(o.key, table)
+        ]
+        return pl.concat(frames, how="vertical") if frames else pl.DataFrame()
+

@@ -1,0 +1,38 @@
+"""Batch object keys: `<table>/<YYYY>/<MM>/<DD>/<table>-<YYYYMMDDTHHMMSSmmmZ>.parquet`.
+
+Within a table, keys sort in write order, so a listing with StartAfter=<last key seen> returns exactly
+the new batches. A new key is never earlier than the table's previous one, even if the clock steps back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_KEY = re.compile(r"^(?P<table>[a-z_]+)/\d{4}/\d{2}/\d{2}/(?P=table)-(?P<ts>\d{8}T\d{9})Z\.parquet$")
+
+
+def batch_key(table: str, at: datetime) -> str:
+    at = at.astimezone(UTC)
+    stamp = at.strftime("%Y%m%dT%H%M%S") + f"{at.microsecond // 1000:03d}"
+    return f"{table}/{at:%Y/%m/%d}/{table}-{stamp}Z.parquet"
+
+
+def key_time(key: str) -> datetime | None:
+    match = _KEY.match(key)
+    if not match:
+        return None
+    return datetime.strptime(match["ts"] + "000", "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+
+
+def is_batch_key(key: str, table: str | None = None) -> bool:
+    match = _KEY.match(key)
+    return bool(match) and (table is None or match["table"] == table)
+
+
+def next_batch_key(table: str, previous_key: str | None, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    previous = key_time(previous_key) if previous_key else None
+    if previous is not None and now <= previous:
+        now = previous + timedelta(milliseconds=1)
+    return batch_key(table, now)
