@@ -16,3 +16,7 @@ CREATE INDEX IF NOT EXISTS fact_purchase_order_current_idx
                             purchase_record_id DESC);
 CREATE INDEX IF NOT EXISTS fact_payment_current_idx
     ON fact_payment (payment_id, last_updated_date DESC, last_updated DESC, payment_record_id DESC);
+
+-- The default date range (date_bounds.sql): min/max(created_date) become index probes.
+CREATE INDEX IF NOT EXISTS fact_sales_order_created_date_idx ON fact_sales_order (created_date);
+CREATE INDEX IF NOT EXISTS fact_purchase_order_created_date_idx ON fact_purchase_order (created_date);

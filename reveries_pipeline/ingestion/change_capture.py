@@ -55,15 +55,20 @@ class _CopyReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        while not self._pending:
-            try:
-                self._pending = memoryview(bytes(next(self._chunks)))
-            except StopIteration:
-                return 0
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+        # Fill the whole buffer: COPY yields about a row per chunk, and pyarrow treats a short read
+        # as the end of a block, which would make one record batch (and row group) per row.
+        filled, size = 0, len(buffer)
+        while filled < size:
+            if not self._pending:
+                try:
+                    self._pending = memoryview(bytes(next(self._chunks)))
+                except StopIteration:
+                    break
+            n = min(size - filled, len(self._pending))
+            buffer[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        return filled
 
 
 def _copy_query(source: SourceTable, lower_bound) -> sql.Composed:

@@ -299,7 +299,7 @@ def test_currencies(conn):
 
 
 def test_date_bounds(conn):
-    dates = [r[2] for r in current_sales()] + [r[2] for r in current_purchases()]
+    dates = [r[2] for r in SALES] + [r[2] for r in PURCHASES]
     assert rows(run_query(conn, "date_bounds")) == [{"first_date": min(dates), "last_date": max(dates)}]
 
 

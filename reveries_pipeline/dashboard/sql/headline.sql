@@ -8,7 +8,7 @@ SELECT COALESCE(sum(s.units_sold * s.unit_price), 0) AS sales_value,
        count(*)                                      AS orders,
        COALESCE(sum(s.units_sold), 0)                AS units_sold
 FROM fact_sales_order_current AS s
-JOIN dim_currency AS c ON c.currency_id = s.currency_id
-WHERE s.created_date BETWEEN COALESCE(NULLIF(%(date_from)s::text, '')::date, '-infinity'::date)
-                         AND COALESCE(NULLIF(%(date_to)s::text, '')::date, 'infinity'::date)
-  AND (NULLIF(%(currency)s::text, '') IS NULL OR c.currency_code = %(currency)s::text);
+WHERE (NULLIF(%(date_from)s::text, '') IS NULL OR s.created_date >= NULLIF(%(date_from)s::text, '')::date)
+      AND (NULLIF(%(date_to)s::text, '') IS NULL OR s.created_date <= NULLIF(%(date_to)s::text, '')::date)
+      AND (NULLIF(%(currency)s::text, '') IS NULL
+           OR s.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text));

@@ -6,32 +6,41 @@
 -- Parameters (NULL or empty = no bound):
 --   date_from, date_to  inclusive bounds on created_date (date)
 --   currency            a currency_code such as GBP (text)
+-- Filters are written so that a NULL parameter folds away at plan time, and rows are aggregated
+-- by key before dimensions are joined: the planner cannot estimate filters on the DISTINCT ON view.
 WITH sales AS (
     SELECT date_trunc('month', s.created_date)::date AS month,
-           c.currency_code,
+           s.currency_id,
            sum(s.units_sold * s.unit_price)          AS sales_value
     FROM fact_sales_order_current AS s
-    JOIN dim_currency AS c ON c.currency_id = s.currency_id
-    WHERE s.created_date BETWEEN COALESCE(NULLIF(%(date_from)s::text, '')::date, '-infinity'::date)
-                             AND COALESCE(NULLIF(%(date_to)s::text, '')::date, 'infinity'::date)
-      AND (NULLIF(%(currency)s::text, '') IS NULL OR c.currency_code = %(currency)s::text)
+    WHERE (NULLIF(%(date_from)s::text, '') IS NULL OR s.created_date >= NULLIF(%(date_from)s::text, '')::date)
+      AND (NULLIF(%(date_to)s::text, '') IS NULL OR s.created_date <= NULLIF(%(date_to)s::text, '')::date)
+      AND (NULLIF(%(currency)s::text, '') IS NULL
+           OR s.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text))
     GROUP BY 1, 2
 ), purchases AS (
     SELECT date_trunc('month', p.created_date)::date AS month,
-           c.currency_code,
+           p.currency_id,
            sum(p.item_quantity * p.item_unit_price)  AS purchase_value
     FROM fact_purchase_order_current AS p
-    JOIN dim_currency AS c ON c.currency_id = p.currency_id
-    WHERE p.created_date BETWEEN COALESCE(NULLIF(%(date_from)s::text, '')::date, '-infinity'::date)
-                             AND COALESCE(NULLIF(%(date_to)s::text, '')::date, 'infinity'::date)
-      AND (NULLIF(%(currency)s::text, '') IS NULL OR c.currency_code = %(currency)s::text)
+    WHERE (NULLIF(%(date_from)s::text, '') IS NULL OR p.created_date >= NULLIF(%(date_from)s::text, '')::date)
+      AND (NULLIF(%(date_to)s::text, '') IS NULL OR p.created_date <= NULLIF(%(date_to)s::text, '')::date)
+      AND (NULLIF(%(currency)s::text, '') IS NULL
+           OR p.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text))
     GROUP BY 1, 2
+), both_sides AS (
+    SELECT COALESCE(s.month, p.month)             AS month,
+           COALESCE(s.currency_id, p.currency_id) AS currency_id,
+           COALESCE(s.sales_value, 0)             AS sales_value,
+           COALESCE(p.purchase_value, 0)          AS purchase_value
+    FROM sales AS s
+    FULL JOIN purchases AS p ON p.month = s.month AND p.currency_id = s.currency_id
 )
-SELECT COALESCE(s.month, p.month)                                 AS month,
-       COALESCE(s.currency_code, p.currency_code)                 AS currency_code,
-       COALESCE(s.sales_value, 0)                                 AS sales_value,
-       COALESCE(p.purchase_value, 0)                              AS purchase_value,
-       COALESCE(s.sales_value, 0) - COALESCE(p.purchase_value, 0) AS net_value
-FROM sales AS s
-FULL JOIN purchases AS p ON p.month = s.month AND p.currency_code = s.currency_code
-ORDER BY 1, 2;
+SELECT b.month,
+       c.currency_code,
+       b.sales_value,
+       b.purchase_value,
+       b.sales_value - b.purchase_value AS net_value
+FROM both_sides AS b
+JOIN dim_currency AS c ON c.currency_id = b.currency_id
+ORDER BY b.month, c.currency_code;

@@ -6,18 +6,27 @@
 --   date_from, date_to  inclusive bounds on created_date (date)
 --   currency            a currency_code such as GBP (text)
 --   limit, offset       the page: at most limit rows after skipping offset rows (int)
-SELECT cp.counterparty_legal_country      AS country,
-       cp.counterparty_legal_city         AS city,
-       sum(s.units_sold * s.unit_price)   AS sales_value,
-       count(*)                           AS orders,
-       sum(s.units_sold)                  AS units_sold,
-       count(*) OVER ()                   AS total_rows
-FROM fact_sales_order_current AS s
-JOIN dim_currency AS c ON c.currency_id = s.currency_id
-JOIN dim_counterparty AS cp ON cp.counterparty_id = s.counterparty_id
-WHERE s.created_date BETWEEN COALESCE(NULLIF(%(date_from)s::text, '')::date, '-infinity'::date)
-                         AND COALESCE(NULLIF(%(date_to)s::text, '')::date, 'infinity'::date)
-  AND (NULLIF(%(currency)s::text, '') IS NULL OR c.currency_code = %(currency)s::text)
+-- Filters are written so that a NULL parameter folds away at plan time, and rows are aggregated
+-- by key before dimensions are joined: the planner cannot estimate filters on the DISTINCT ON view.
+SELECT cp.counterparty_legal_country AS country,
+       cp.counterparty_legal_city    AS city,
+       sum(a.sales_value)            AS sales_value,
+       sum(a.orders)::bigint         AS orders,
+       sum(a.units_sold)::bigint     AS units_sold,
+       count(*) OVER ()              AS total_rows
+FROM (
+    SELECT s.counterparty_id,
+           sum(s.units_sold * s.unit_price) AS sales_value,
+           count(*)                         AS orders,
+           sum(s.units_sold)                AS units_sold
+    FROM fact_sales_order_current AS s
+    WHERE (NULLIF(%(date_from)s::text, '') IS NULL OR s.created_date >= NULLIF(%(date_from)s::text, '')::date)
+      AND (NULLIF(%(date_to)s::text, '') IS NULL OR s.created_date <= NULLIF(%(date_to)s::text, '')::date)
+      AND (NULLIF(%(currency)s::text, '') IS NULL
+           OR s.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text))
+    GROUP BY s.counterparty_id
+) AS a
+JOIN dim_counterparty AS cp ON cp.counterparty_id = a.counterparty_id
 GROUP BY cp.counterparty_legal_country, cp.counterparty_legal_city
 ORDER BY sales_value DESC, country, city
 LIMIT NULLIF(%(limit)s::text, '')::bigint

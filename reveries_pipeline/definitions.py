@@ -1,0 +1,29 @@
+"""The Reveries code location: totesys -> raw (ingestion bucket) -> processed (parquet) -> warehouse."""
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from reveries_pipeline.environment import build_resources
+from reveries_pipeline.ingestion.assets import raw_totesys_tables
+from reveries_pipeline.ingestion.schedule import ingestion_job, ingestion_schedule
+from reveries_pipeline.operations import make_alert_sensors
+from reveries_pipeline.processing.assets import star_schema_tables
+from reveries_pipeline.processing.sensor import ingestion_bucket_sensor, processing_job
+from reveries_pipeline.warehouse.assets import warehouse_tables
+from reveries_pipeline.warehouse.sensor import processed_bucket_sensor, warehouse_job
+
+# The whole chain in one run and one process: at totesys sizes Dagster's per-step process start
+# (~2.5 s) would cost more than the data work, so etl_job runs its three steps in-process.
+etl_job = define_asset_job(
+    "etl_job",
+    selection=AssetSelection.all(),
+    executor_def=in_process_executor,
+    description="Ingestion -> processing -> warehouse in a single run (used by `make demo` and `reveries run`).",
+)
+
+defs = Definitions(
+    assets=[raw_totesys_tables, star_schema_tables, warehouse_tables],
+    jobs=[ingestion_job, processing_job, warehouse_job, etl_job],
+    schedules=[ingestion_schedule],
+    sensors=[ingestion_bucket_sensor, processed_bucket_sensor, *make_alert_sensors()],
+    resources=build_resources(),
+)
