@@ -132,3 +132,19 @@ def ingestion_store(make_bucket_url) -> ObjectStore:
 @pytest.fixture
 def processed_store(make_bucket_url) -> ObjectStore:
     return ObjectStore(url=make_bucket_url("processed"))
+
+
+@pytest.fixture
+def seeded_source(totesys_dsn) -> str:
+    """A small totesys (scale 0.05) with the real data's shape."""
+    from reveries_pipeline.totesys.seed import seed_totesys
+
+    seed_totesys(totesys_dsn, scale=0.05, seed=7)
+    return totesys_dsn
+
+
+@pytest.fixture
+def pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store):
+    from reveries_pipeline_tests.pipeline_harness import Pipeline
+
+    return Pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store)

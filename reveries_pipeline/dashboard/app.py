@@ -120,10 +120,7 @@ if last["last_loaded_at"] is None:
     st.markdown("**Warehouse never loaded** — the load ledger is empty.")
 else:
     loaded: datetime = last["last_loaded_at"]
-    st.markdown(
-        f"Warehouse last loaded at **{loaded.strftime('%Y-%m-%d %H:%M:%S %Z')}** "
-        f"({last['batches']:,} batches in the ledger)"
-    )
+    st.markdown(f"Warehouse last loaded at **{loaded.strftime('%Y-%m-%d %H:%M:%S %Z')}**")
 
 # ---- sidebar filters
 bounds = run("date_bounds").frame.row(0, named=True)

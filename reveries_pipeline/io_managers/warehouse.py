@@ -1,16 +1,19 @@
 """PostgreSQL IO manager for the warehouse tables (psycopg 3).
 
 Storing `warehouse/<table>` applies that table's pending processed batches: one COPY into a staging
-table, one merge, and the load-ledger rows, all in one transaction. A batch already in the ledger is
-skipped, so re-delivery or replay is a no-op, and a crash leaves the table as it was.
+table, one merge, and the load-ledger rows. When the asset hands over its load transaction, every
+table of the run commits together (a crash anywhere leaves the warehouse as it was); otherwise each
+table commits on its own. A batch already in the ledger is skipped, so replay is a no-op.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import polars as pl
+import psycopg
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 from psycopg import sql
 
@@ -23,10 +26,12 @@ from reveries_pipeline.warehouse.schema import LEDGER_TABLE
 
 @dataclass(frozen=True)
 class PendingLoad:
-    """What a warehouse asset hands its IO manager: load `table`'s new batches from `source`."""
+    """What a warehouse asset hands its IO manager: load `table`'s new batches from `source`,
+    inside `transaction` (an open psycopg connection) when given."""
 
     table: str
     source: ObjectStore
+    transaction: psycopg.Connection | None = None
 
 
 def last_applied_key(conn, table: str) -> str | None:
@@ -43,7 +48,8 @@ class WarehouseIOManager(ConfigurableIOManager):
     def handle_output(self, context: OutputContext, obj: PendingLoad) -> None:
         started = time.perf_counter()
         table = obj.table
-        with self.warehouse.connection() as conn:
+        with ExitStack() as stack:
+            conn = obj.transaction or stack.enter_context(self.warehouse.connection())
             candidates = [o.key for o in new_batches(obj.source, table, last_applied_key(conn, table))]
             keys = pending_batch_keys(conn, table, candidates)
             batches = [(key, read_parquet_object(obj.source, key)) for key in keys]

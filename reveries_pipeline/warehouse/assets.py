@@ -1,8 +1,9 @@
 """The warehouse tables (`warehouse/<table>`), loaded exactly once from the processed bucket.
 
-One multi-asset step: dimensions are stored before facts, so foreign keys hold; each table's
-pending batches are applied by the warehouse IO manager in its own transaction with its ledger rows.
-The checks run after every table is stored.
+One multi-asset step and one transaction: dimensions are stored before facts, so foreign keys hold;
+each table's pending batches are applied by the warehouse IO manager with their ledger rows, and all
+of it commits together after the last table. A crash anywhere leaves the warehouse as it was.
+The checks run after the commit.
 """
 
 import time
@@ -41,9 +42,10 @@ def warehouse_tables(
     started = time.perf_counter()
     with warehouse.connection() as conn:
         apply_warehouse_ddl(conn)  # idempotent: creates what is absent, keeps a pre-built warehouse
-    for table in WAREHOUSE_TABLES:  # dimensions first
-        yield Output(PendingLoad(table, processed_lake), output_name=table)
-    context.log.info(f"warehouse loaded in {time.perf_counter() - started:.2f}s")
+    with warehouse.connection() as load_transaction:
+        for table in WAREHOUSE_TABLES:  # dimensions first
+            yield Output(PendingLoad(table, processed_lake, load_transaction), output_name=table)
+    context.log.info(f"warehouse load committed in {time.perf_counter() - started:.2f}s")
 
     with warehouse.connection(read_only=True) as wh, totesys.connection(read_only=True) as src:
         for table in checks.RECONCILED:

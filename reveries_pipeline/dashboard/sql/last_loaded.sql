@@ -1,7 +1,6 @@
 -- last_loaded: when was the warehouse last loaded?
--- Answers: the newest loaded_at in the load ledger (NULL when nothing was ever loaded),
--- and how many batches the ledger holds.
+-- Answers: the newest loaded_at in the load ledger, NULL when nothing was ever loaded
+-- (one probe of the loaded_at index from indexes.sql).
 -- Parameters: none.
-SELECT max(loaded_at) AS last_loaded_at,
-       count(*)       AS batches
+SELECT max(loaded_at) AS last_loaded_at
 FROM reveries_load_ledger;

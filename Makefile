@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Only Python 3.11+ and make needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test dev lint format run-checks dashboard bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv with the project and its dev dependencies
+
+demo: $(STAMP)  ## embedded default + seed totesys (scale 1) + etl_job + summary
+	$(BIN)/reveries demo
+
+test: $(STAMP)  ## the test suite (real PostgreSQL, real S3 on loopback)
+	$(BIN)/pytest -q
+
+dev: $(STAMP)  ## embedded default + dagster dev, schedule and sensors on
+	$(BIN)/reveries dev
+
+dashboard: $(STAMP)  ## the live sales dashboard over the warehouse
+	$(BIN)/reveries dashboard
+
+lint: $(STAMP)
+	$(BIN)/ruff check reveries_pipeline reveries_pipeline_tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format reveries_pipeline reveries_pipeline_tests benchmarks
+
+run-checks: $(STAMP)  ## quality gates: ruff, coverage >= 90%, bandit, pip-audit
+	$(BIN)/ruff check reveries_pipeline reveries_pipeline_tests benchmarks
+	$(BIN)/ruff format --check reveries_pipeline reveries_pipeline_tests benchmarks
+	$(BIN)/pytest -q --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
+	$(BIN)/bandit -q -r reveries_pipeline -c pyproject.toml
+	$(BIN)/pip-audit --skip-editable
+
+bench: $(STAMP)  ## etl_job wall time at scales 1, 10 (and 100 with SCALES="1 10 100")
+	$(BIN)/python benchmarks/bench_etl.py --scales $(or $(SCALES),1 10)
+
+clean:
+	rm -rf .reveries .pytest_cache .ruff_cache

@@ -1,0 +1,226 @@
+"""`reveries`: seed and simulate totesys, run the pipeline, serve the UI and the dashboard.
+
+Endpoints follow the configuration contract (TOTESYS_DSN, WAREHOUSE_DSN, INGESTION_BUCKET_URL,
+PROCESSED_BUCKET_URL); whatever is unset is served by the embedded default under .reveries/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from reveries_pipeline import config
+
+console = Console(stderr=True)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dsn(var: str, database: str) -> str:
+    value = config.env_value(var)
+    if value:
+        return value
+    from reveries_pipeline.resources.embedded import embedded_dsn
+
+    return embedded_dsn(database)
+
+
+def _prepare_instance_env() -> None:
+    """Point Dagster at this project's dagster.yaml, with its storage in the embedded server if unset."""
+    if "DAGSTER_HOME" not in os.environ and (Path.cwd() / "dagster.yaml").exists():
+        os.environ["DAGSTER_HOME"] = str(Path.cwd())
+    home = config.reveries_home()
+    os.environ.setdefault("REVERIES_DAGSTER_STORAGE", str(home / "dagster" / "storage"))
+    os.environ.setdefault("REVERIES_DAGSTER_COMPUTE_LOGS", str(home / "dagster" / "logs"))
+    if "DAGSTER_PG_URL" not in os.environ:
+        from reveries_pipeline.resources.embedded import embedded_dsn, sqlalchemy_url
+
+        os.environ["DAGSTER_PG_URL"] = sqlalchemy_url(embedded_dsn("dagster"))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Reveries: totesys -> raw lake -> star-schema parquet -> PostgreSQL warehouse, on Dagster.
+
+    \b
+    Configuration (unset means the embedded default under .reveries/):
+      TOTESYS_DSN, WAREHOUSE_DSN         libpq URIs (a unix-socket ?host=/path works)
+      INGESTION_BUCKET_URL, PROCESSED_BUCKET_URL   s3://bucket[/prefix] or a local directory
+      AWS_ENDPOINT_URL, AWS_REGION       for S3-compatible endpoints
+    """
+
+
+@main.group()
+def totesys() -> None:
+    """The totesys source database: seed it, or keep it changing like the live system."""
+
+
+@totesys.command()
+@click.option("--scale", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="Multiplies the order-side tables; 1 is the shape of the real database (~11k sales orders).")
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True,
+              help="Random seed: the same seed gives the same data.")
+def seed(scale: float, seed_value: int) -> None:
+    """Replace the contents of totesys with generated data of the real database's shape (COPY-loaded)."""
+    from reveries_pipeline.totesys.seed import seed_totesys
+
+    dsn = _dsn(config.TOTESYS_DSN, "totesys")
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description:<15}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = progress.add_task(table, total=total)
+            progress.update(tasks[table], completed=done, total=total)
+
+        counts = seed_totesys(dsn, scale=scale, seed=seed_value, progress=report)
+    table = Table("table", "rows", title=f"totesys seeded at scale {scale:g} in {time.perf_counter() - started:.1f}s")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+@totesys.command()
+@click.option("--interval", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Seconds between ticks of changes.")
+@click.option("--iterations", type=click.IntRange(min=1), default=None,
+              help="Stop after this many ticks (default: run until interrupted).")
+@click.option("--seed", "seed_value", type=int, default=None, help="Random seed for reproducible changes.")
+def simulate(interval: float, iterations: int | None, seed_value: int | None) -> None:
+    """Keep changing totesys like the live system: new orders with transactions and payments,
+    payments flipped to paid, and now and then an edited address, a moved department, a new design
+    or a new member of staff."""
+    from reveries_pipeline.totesys.simulate import run_simulation
+
+    def on_tick(n: int, changes: dict[str, int]) -> None:
+        summary = ", ".join(f"{k} {v}" for k, v in changes.items() if v)
+        console.print(f"tick {n}: {summary or 'no changes'}")
+
+    try:
+        run_simulation(_dsn(config.TOTESYS_DSN, "totesys"), interval_s=interval, iterations=iterations,
+                       seed=seed_value, on_tick=on_tick)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+def _execute_job(job_name: str, run_config: dict | None = None) -> bool:
+    from dagster import DagsterInstance
+
+    from reveries_pipeline.definitions import defs
+
+    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    job = defs.resolve_job_def(job_name)
+    started = time.perf_counter()
+    result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+    status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
+    console.print(f"{job_name} {status} in {time.perf_counter() - started:.1f}s (run {result.run_id})")
+    return result.success
+
+
+def _print_warehouse_summary() -> None:
+    import psycopg
+
+    from reveries_pipeline.warehouse.report import row_counts, top_designs
+
+    with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
+        counts = row_counts(conn)
+        designs = top_designs(conn)
+    table = Table("warehouse table", "rows", title="Warehouse row counts")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    top = Table("design", "id", "sales value", "orders",
+                title="Top five designs by sales value, last 12 months (current order versions)")
+    for name, design_id, value, orders in designs:
+        top.add_row(name, str(design_id), f"{value:,.2f}", f"{orders:,}")
+    console.print(top)
+
+
+@main.command()
+@click.option("--job", "job_name", default="etl_job", show_default=True,
+              type=click.Choice(["etl_job", "ingestion_job", "processing_job", "warehouse_job"]),
+              help="Which job to run.")
+@click.option("--persist/--no-persist", default=False, show_default=True,
+              help="Record the run in the project's Dagster instance (dagster.yaml) so the UI shows it.")
+def run(job_name: str, persist: bool) -> None:
+    """Run the pipeline once, in this process, and print the warehouse summary."""
+    if persist:
+        _prepare_instance_env()
+    ok = _execute_job(job_name)
+    if ok and job_name in ("etl_job", "warehouse_job"):
+        _print_warehouse_summary()
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--scale", type=click.FloatRange(min=0.01), default=1.0, show_default=True, help="Seed scale.")
+@click.pass_context
+def demo(ctx: click.Context, scale: float) -> None:
+    """Start the embedded default, seed totesys, run etl_job and print what the warehouse holds."""
+    ctx.invoke(seed, scale=scale, seed_value=42)
+    _prepare_instance_env()
+    ok = _execute_job("etl_job")
+    if ok:
+        _print_warehouse_summary()
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def rebuild(yes: bool) -> None:
+    """Replay from the lake: empty the processing state and the warehouse, then rebuild both from
+    every raw batch, in order, without touching the source."""
+    if not yes:
+        click.confirm("This empties the warehouse and the processed bucket's state. Continue?", abort=True)
+    sys.exit(0 if _execute_job("rebuild_job") else 1)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
+def dev(dagster_args: tuple[str, ...]) -> None:
+    """Start the embedded default and `dagster dev` (UI on http://localhost:3000), schedule and sensors on.
+
+    Extra arguments go to `dagster dev`."""
+    _prepare_instance_env()
+    from reveries_pipeline.resources.embedded import start_embedded_default
+
+    start_embedded_default()  # keep the server alive for the life of this process
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), *dagster_args]
+    console.print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; starting: dagster dev")
+    sys.exit(subprocess.call(cmd))  # noqa: S603 - fixed argv, no shell
+
+
+@main.command()
+@click.option("--port", type=int, default=8501, show_default=True, help="Port to serve on.")
+def dashboard(port: int) -> None:
+    """Serve the live sales dashboard over the warehouse (WAREHOUSE_DSN or the embedded default)."""
+    from reveries_pipeline.dashboard.server import serve
+
+    sys.exit(serve(port=port, warehouse_dsn=_dsn(config.WAREHOUSE_DSN, "warehouse")))
+
+
+@main.command()
+def embedded() -> None:
+    """Start the embedded PostgreSQL server and print the DSNs of its databases (Ctrl-C stops it)."""
+    from reveries_pipeline.resources.embedded import start_embedded_default
+
+    for name, dsn in start_embedded_default().items():
+        click.echo(f"{name}: {dsn}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
