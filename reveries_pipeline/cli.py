@@ -34,11 +34,14 @@ def _dsn(var: str, database: str) -> str:
 
 def _prepare_instance_env() -> None:
     """Point Dagster at this project's dagster.yaml, with its storage in the embedded server if unset."""
-    if "DAGSTER_HOME" not in os.environ and (Path.cwd() / "dagster.yaml").exists():
-        os.environ["DAGSTER_HOME"] = str(Path.cwd())
-    home = config.reveries_home()
-    os.environ.setdefault("REVERIES_DAGSTER_STORAGE", str(home / "dagster" / "storage"))
-    os.environ.setdefault("REVERIES_DAGSTER_COMPUTE_LOGS", str(home / "dagster" / "logs"))
+    if "DAGSTER_HOME" not in os.environ:
+        # DAGSTER_HOME keeps run artefacts out of the source tree; its dagster.yaml is the project's.
+        home = config.reveries_home() / "dagster_home"
+        home.mkdir(parents=True, exist_ok=True)
+        link = home / "dagster.yaml"
+        if not link.exists():
+            link.symlink_to(PROJECT_ROOT / "dagster.yaml")
+        os.environ["DAGSTER_HOME"] = str(home)
     if "DAGSTER_PG_URL" not in os.environ:
         from reveries_pipeline.resources.embedded import embedded_dsn, sqlalchemy_url
 

@@ -1,0 +1,141 @@
+"""The code location as operators meet it: definitions, environments, and the external etl_job command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reveries_pipeline.environment import ConfigurationError, Deployment, build_resources, deployment
+from reveries_pipeline.totesys.schema import TOTESYS_TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+
+
+def test_definitions_hold_the_three_stages_jobs_schedule_and_sensors():
+    from reveries_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = {"/".join(k.path) for k in graph.get_all_asset_keys()}
+    assert {f"raw/{t}" for t in TOTESYS_TABLES} <= keys
+    assert {f"warehouse/{t}" for t in ("dim_date", "fact_payment")} <= keys and "fact_sales_order" in keys
+    assert len(keys) == 33
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups == {"ingestion", "processed", "warehouse"}
+    for job in ("ingestion_job", "processing_job", "warehouse_job", "etl_job"):
+        assert defs.resolve_job_def(job)
+    assert defs.resolve_schedule_def("ingestion_schedule").cron_schedule == "*/10 * * * *"
+    for sensor in ("ingestion_bucket_sensor", "processed_bucket_sensor", "failure_alert_sensor"):
+        assert defs.resolve_sensor_def(sensor)
+
+
+def test_dagster_validates_the_code_location():
+    out = subprocess.run([DAGSTER, "definitions", "validate", "-m", "reveries_pipeline.definitions"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_schedule_requests_an_ingestion_run():
+    from dagster import build_schedule_context
+
+    from reveries_pipeline.ingestion.schedule import ingestion_schedule
+
+    [request] = list(ingestion_schedule.evaluate_tick(build_schedule_context()).run_requests)
+    assert ingestion_schedule.job_name == "ingestion_job" and request is not None
+
+
+def test_local_environment_falls_back_to_the_embedded_default_for_what_is_unset():
+    env = {"WAREHOUSE_DSN": "postgresql://u:secret@db.example/wh", "INGESTION_BUCKET_URL": "s3://raw-bucket"}
+    assert deployment(env) is Deployment.LOCAL
+    resources = build_resources(env)
+    assert resources["totesys"].dsn == "" and resources["totesys"].embedded_database == "totesys"
+    assert resources["ingestion_lake"].url == "s3://raw-bucket"
+    assert resources["processed_lake"].url.endswith(os.path.join("lake", "processed"))
+
+
+def test_branch_deployment_uses_per_pr_prefixes_and_its_own_schema():
+    env = {
+        "DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT": "1", "DAGSTER_CLOUD_PULL_REQUEST_ID": "42",
+        "TOTESYS_DSN": "postgresql://r@src/totesys", "WAREHOUSE_DSN": "postgresql://w@wh/warehouse",
+        "INGESTION_BUCKET_URL": "s3://raw", "PROCESSED_BUCKET_URL": "s3://processed/base",
+    }
+    assert deployment(env) is Deployment.BRANCH
+    resources = build_resources(env)
+    assert resources["ingestion_lake"].url == "s3://raw/branches/pr-42"
+    assert resources["processed_lake"].url == "s3://processed/base/branches/pr-42"
+    assert resources["warehouse"].schema_name == "pr_42"
+    assert resources["totesys"].schema_name == ""
+
+
+def test_prod_takes_everything_from_secrets_and_never_falls_back():
+    env = {"DAGSTER_CLOUD_DEPLOYMENT_NAME": "prod", "TOTESYS_DSN": "postgresql://r@src/totesys"}
+    assert deployment(env) is Deployment.PROD
+    with pytest.raises(ConfigurationError, match="WAREHOUSE_DSN"):
+        build_resources(env)
+    env.update(WAREHOUSE_DSN="postgresql://w@wh/w", INGESTION_BUCKET_URL="s3://a", PROCESSED_BUCKET_URL="s3://b")
+    resources = build_resources(env)
+    assert resources["warehouse"].schema_name == "" and resources["ingestion_lake"].url == "s3://a"
+
+
+def _external_etl(env: dict) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | env
+    return subprocess.run([DAGSTER, "job", "execute", "-m", "reveries_pipeline.definitions", "-j", "etl_job"],
+                          capture_output=True, text=True, cwd=ROOT, env=full, timeout=300)
+
+
+def test_external_etl_command_with_s3_buckets_and_a_unix_socket_dsn(seeded_source, warehouse_dsn, s3_endpoint,
+                                                                     make_database, tmp_path):
+    from reveries_pipeline_tests.conftest import _new_s3_bucket
+
+    assert "?host=/" in seeded_source  # the embedded server is reached through a unix socket
+    env = {
+        "TOTESYS_DSN": seeded_source,
+        "WAREHOUSE_DSN": warehouse_dsn,
+        "INGESTION_BUCKET_URL": _new_s3_bucket(s3_endpoint, "raw"),
+        "PROCESSED_BUCKET_URL": _new_s3_bucket(s3_endpoint, "processed") + "/star",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "REVERIES_HOME": str(tmp_path),
+    }
+    first = _external_etl(env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "RUN_SUCCESS" in first.stderr + first.stdout
+    with psycopg.connect(warehouse_dsn) as wh, psycopg.connect(seeded_source) as src:
+        n = src.execute("SELECT count(*) FROM sales_order").fetchone()[0]
+        assert wh.execute("SELECT count(*) FROM fact_sales_order").fetchone()[0] == n
+        ledger = wh.execute("SELECT count(*) FROM reveries_load_ledger").fetchone()[0]
+    assert not list(Path(tmp_path).glob("lake/*/*/*"))  # nothing went to local folders
+    second = _external_etl(env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    with psycopg.connect(warehouse_dsn) as wh:
+        assert wh.execute("SELECT count(*) FROM fact_sales_order").fetchone()[0] == n
+        assert wh.execute("SELECT count(*) FROM reveries_load_ledger").fetchone()[0] == ledger
+
+
+def test_instance_storage_is_postgres_from_the_environment(make_database, tmp_path, monkeypatch):
+    from dagster import DagsterInstance, job, op
+    from dagster_postgres import DagsterPostgresStorage
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").symlink_to(ROOT / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_PG_URL", make_database("dagster"))  # plain postgresql:// on purpose
+
+    @op
+    def hello():
+        return 1
+
+    @job
+    def tiny():
+        hello()
+
+    with DagsterInstance.from_ref(__import__("dagster").InstanceRef.from_dir(str(home))) as instance:
+        assert isinstance(instance._storage, DagsterPostgresStorage)  # noqa: SLF001
+        assert instance._storage.postgres_url.startswith("postgresql+psycopg2://")  # noqa: SLF001
+        result = tiny.execute_in_process(instance=instance)
+        assert result.success
+        assert instance.get_run_by_id(result.run_id).is_success
