@@ -118,7 +118,6 @@ def test_external_etl_command_with_s3_buckets_and_a_unix_socket_dsn(seeded_sourc
 
 def test_instance_storage_is_postgres_from_the_environment(make_database, tmp_path, monkeypatch):
     from dagster import DagsterInstance, job, op
-    from dagster_postgres import DagsterPostgresStorage
 
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -133,9 +132,13 @@ def test_instance_storage_is_postgres_from_the_environment(make_database, tmp_pa
     def tiny():
         hello()
 
-    with DagsterInstance.from_ref(__import__("dagster").InstanceRef.from_dir(str(home))) as instance:
-        assert isinstance(instance._storage, DagsterPostgresStorage)  # noqa: SLF001
-        assert instance._storage.postgres_url.startswith("postgresql+psycopg2://")  # noqa: SLF001
+    from dagster._core.instance.ref import InstanceRef
+
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        from dagster_postgres.run_storage import PostgresRunStorage
+
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert instance.run_storage.postgres_url.startswith("postgresql+psycopg2://")
         result = tiny.execute_in_process(instance=instance)
         assert result.success
         assert instance.get_run_by_id(result.run_id).is_success
