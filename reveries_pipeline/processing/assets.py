@@ -8,14 +8,15 @@ commits its checkpoint. The UI still shows every table as its own asset, with it
 import time
 
 import polars as pl
-from dagster import AssetExecutionContext, AssetKey, AssetOut, MetadataValue, Output, multi_asset
+from dagster import AssetExecutionContext, AssetKey, AssetOut, Config, MetadataValue, Output, multi_asset
+from pydantic import Field
 
 from reveries_pipeline.io_managers.parquet import read_parquet_object, write_new_parquet
 from reveries_pipeline.processing import checks
 from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES, PRIMARY_KEYS
 from reveries_pipeline.processing.state import ProcessingStateStore
-from reveries_pipeline.processing.transforms import SOURCE_KEY, STATE_TABLES, transform
-from reveries_pipeline.resources import ObjectStore
+from reveries_pipeline.processing.transforms import SOURCE_KEY, STATE_TABLES, dim_date_range, transform
+from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.resources.new_objects import new_batches
 from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
@@ -42,6 +43,48 @@ def read_pending_raw(ingestion_lake: ObjectStore, checkpoint: dict[str, str]):
     return changes, advanced, keys_read
 
 
+class ProcessingConfig(Config):
+    rebuild: bool = Field(
+        default=False,
+        description="Replay from the lake: empty the processing state, the processed tables and the "
+        "warehouse first, then rebuild both from every raw batch in order (rebuild_job sets this).",
+    )
+
+
+def extend_dim_date(emitted: pl.DataFrame, known_dates: pl.DataFrame | None) -> pl.DataFrame:
+    """Keep dim_date one contiguous range over every date ever referenced: emit only the new days
+    needed to stretch the known range over this pass's dates. So an incremental history and a
+    rebuild from the lake end with the same dim_date."""
+    if emitted.height == 0:
+        return emitted
+    lo, hi = emitted["date_id"].min(), emitted["date_id"].max()
+    if known_dates is not None and known_dates.height:
+        lo, hi = min(lo, known_dates["date_id"].min()), max(hi, known_dates["date_id"].max())
+    full = dim_date_range(lo, hi)
+    if known_dates is None or known_dates.height == 0:
+        return full
+    return full.filter(~pl.col("date_id").is_in(known_dates["date_id"].implode()))
+
+
+def reset_derived_state(processed_lake: ObjectStore, warehouse: PostgresResource) -> dict[str, int]:
+    """Empty everything derived from the raw lake: processed objects, processing state, warehouse."""
+    from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES, apply_warehouse_ddl
+
+    deleted = {prefix: processed_lake.delete_prefix(f"{prefix}/")
+               for prefix in (*checks.PROCESSED_TABLES, REJECTS_PREFIX)}
+    deleted["_state/processing"] = ProcessingStateStore(processed_lake).reset()
+    from psycopg import sql
+
+    with warehouse.connection() as conn:
+        apply_warehouse_ddl(conn)
+        conn.execute(
+            sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in (*WAREHOUSE_TABLES, LEDGER_TABLE))
+            )
+        )
+    return deleted
+
+
 @multi_asset(
     name="star_schema_tables",
     outs={
@@ -57,8 +100,18 @@ def read_pending_raw(ingestion_lake: ObjectStore, checkpoint: dict[str, str]):
     deps=[AssetKey(["raw", t]) for t in TOTESYS_TABLES],
     check_specs=checks.check_specs(),
 )
-def star_schema_tables(context: AssetExecutionContext, ingestion_lake: ObjectStore, processed_lake: ObjectStore):
+def star_schema_tables(
+    context: AssetExecutionContext,
+    config: ProcessingConfig,
+    ingestion_lake: ObjectStore,
+    processed_lake: ObjectStore,
+    warehouse: PostgresResource,
+):
     started = time.perf_counter()
+    if config.rebuild:
+        # The processing step heads the derived chain, so it is the one that clears it for a replay.
+        deleted = reset_derived_state(processed_lake, warehouse)
+        context.log.warning(f"rebuild: emptied the warehouse and the processed bucket ({deleted})")
     state_store = ProcessingStateStore(processed_lake)
     state = state_store.load(STATE_TABLES, DIMENSION_TABLES)
     changes, advanced, keys_read = read_pending_raw(ingestion_lake, state.checkpoint)
@@ -67,6 +120,7 @@ def star_schema_tables(context: AssetExecutionContext, ingestion_lake: ObjectSto
     context.log.info(f"processing {batches_read} new raw batches ({rows_read} rows) in {time.perf_counter() - started:.2f}s")
 
     result = transform(changes, state.current)
+    result.tables["dim_date"] = extend_dim_date(result.tables["dim_date"], state.dimension_keys.get("dim_date"))
     rejects_key = None
     if result.rejects.height:
         rejects_key, _ = write_new_parquet(processed_lake, REJECTS_PREFIX, result.rejects)

@@ -46,8 +46,9 @@ class _LocalBackend:
         root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
+        root = self.root.resolve()
+        path = (root / key).resolve()
+        if path != root and root not in path.parents:
             raise ValueError(f"object key escapes the bucket: {key!r}")
         return path
 
@@ -88,7 +89,10 @@ class _LocalBackend:
         # Keys are listed in the same lexicographic order as S3 returns them.
         base = self.root
         found: list[ObjectInfo] = []
-        search_root = self._path(prefix) if prefix.endswith("/") else self._path(prefix).parent
+        if not prefix:
+            search_root = self._path("")
+        else:
+            search_root = self._path(prefix) if prefix.endswith("/") else self._path(prefix).parent
         if not search_root.exists():
             return iter(())
         for dirpath, _dirs, files in os.walk(search_root):

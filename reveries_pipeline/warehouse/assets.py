@@ -7,8 +7,9 @@ The checks run after the commit.
 """
 
 import time
+from datetime import timedelta
 
-from dagster import AssetExecutionContext, AssetKey, AssetOut, Output, multi_asset
+from dagster import AssetExecutionContext, AssetKey, AssetOut, FreshnessPolicy, Output, multi_asset
 
 from reveries_pipeline.io_managers.warehouse import PendingLoad
 from reveries_pipeline.resources import ObjectStore, PostgresResource
@@ -16,6 +17,10 @@ from reveries_pipeline.warehouse import checks
 from reveries_pipeline.warehouse.schema import FACT_TABLES, WAREHOUSE_TABLES, apply_warehouse_ddl
 
 WAREHOUSE_GROUP = "warehouse"
+
+# The promise: a change in the source is in the warehouse within 30 minutes (10-minute polling,
+# then the two sensor hops). Past 20 minutes without a load the UI warns; past 30 it fails.
+WAREHOUSE_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(minutes=30), warn_window=timedelta(minutes=20))
 
 
 @multi_asset(
@@ -27,6 +32,7 @@ WAREHOUSE_GROUP = "warehouse"
             io_manager_key="warehouse_io_manager",
             description=f"The `{table}` table of the PostgreSQL star-schema warehouse.",
             kinds={"postgres"},
+            freshness_policy=WAREHOUSE_FRESHNESS,
         )
         for table in WAREHOUSE_TABLES
     },
