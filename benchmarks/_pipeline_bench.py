@@ -94,7 +94,7 @@ class Workspace:
         os.environ.update(
             AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
             AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto fake credentials
             AWS_DEFAULT_REGION="eu-west-2",
         )
         for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL_S3"):
@@ -167,7 +167,9 @@ class ScaleEnv:
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         with open(log_path, "wb") as log:
             start = time.perf_counter()
-            proc = subprocess.run(cmd, cwd=self.cwd, env=self.child_env(), stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.run(  # noqa: S603 - fixed argv
+                cmd, cwd=self.cwd, env=self.child_env(), stdout=log, stderr=subprocess.STDOUT
+            )
             wall = time.perf_counter() - start
         peak_kb: int | None = None
         if use_gnu_time and rss_file.exists():
@@ -222,8 +224,14 @@ class ScaleEnv:
                     total = distinct = None
                     print(f"  ! {fact}: {exc}".rstrip(), file=sys.stderr)
                 rows.append(
-                    {"fact": fact, "rows": total, "distinct_ids": distinct, "source": source, "source_rows": src_n,
-                     "ok": distinct == src_n}
+                    {
+                        "fact": fact,
+                        "rows": total,
+                        "distinct_ids": distinct,
+                        "source": source,
+                        "source_rows": src_n,
+                        "ok": distinct == src_n,
+                    }
                 )
         return rows
 
@@ -237,10 +245,15 @@ def fmt_mb(value: float | None) -> str:
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|"]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|",
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
 
 def failure_report(result: RunResult, lines: int = 40) -> str:
-    return f"**{result.job} failed (exit {result.returncode}); log tail:**\n\n```\n{result.tail(lines)}\n```\n"
+    return (
+        f"**{result.job} failed (exit {result.returncode}); log tail:**\n\n```\n{result.tail(lines)}\n```\n"
+    )

@@ -34,7 +34,13 @@ RUN_HEADERS = ["run", "exit", "wall s", *[f"{s} s" for s in STEPS], "peak RSS MB
 
 
 def run_row(label: str, r) -> list[str]:
-    return [label, str(r.returncode), fmt_s(r.wall_s), *[fmt_s(r.steps.get(s)) for s in STEPS], fmt_mb(r.peak_rss_mb)]
+    return [
+        label,
+        str(r.returncode),
+        fmt_s(r.wall_s),
+        *[fmt_s(r.steps.get(s)) for s in STEPS],
+        fmt_mb(r.peak_rss_mb),
+    ]
 
 
 def bench_scale(ws: Workspace, scale: float, n_changes: int, seed: int, emit) -> dict:
@@ -44,8 +50,10 @@ def bench_scale(ws: Workspace, scale: float, n_changes: int, seed: int, emit) ->
     summary["seed_s"] = seed_s
     summary["source_rows"] = sum(counts.values())
     emit(f"\n## Scale {scale:g}\n")
-    emit(f"Seed: {seed_s:.2f} s, {sum(counts.values()):,} source rows "
-         f"({', '.join(f'{t}={n:,}' for t, n in counts.items())})\n")
+    emit(
+        f"Seed: {seed_s:.2f} s, {sum(counts.values()):,} source rows "
+        f"({', '.join(f'{t}={n:,}' for t, n in counts.items())})\n"
+    )
     buckets = "moto S3" if ws.s3 else "local folders"
     emit(f"Buckets: {buckets} (`{env.ingestion_url}`, `{env.processed_url}`)\n")
 
@@ -77,18 +85,38 @@ def bench_scale(ws: Workspace, scale: float, n_changes: int, seed: int, emit) ->
     verify = env.verify_warehouse()
     summary["verified"] = all(v["ok"] for v in verify)
     emit("Warehouse reconciliation (after the last run):\n")
-    emit(table(
-        ["fact table", "rows (all versions)", "distinct natural ids", "source table", "source rows", "match"],
-        [[v["fact"], f"{v['rows']:,}" if v["rows"] is not None else "-",
-          f"{v['distinct_ids']:,}" if v["distinct_ids"] is not None else "-",
-          v["source"], f"{v['source_rows']:,}", "yes" if v["ok"] else "NO"] for v in verify],
-    ) + "\n")
+    emit(
+        table(
+            [
+                "fact table",
+                "rows (all versions)",
+                "distinct natural ids",
+                "source table",
+                "source rows",
+                "match",
+            ],
+            [
+                [
+                    v["fact"],
+                    f"{v['rows']:,}" if v["rows"] is not None else "-",
+                    f"{v['distinct_ids']:,}" if v["distinct_ids"] is not None else "-",
+                    v["source"],
+                    f"{v['source_rows']:,}",
+                    "yes" if v["ok"] else "NO",
+                ]
+                for v in verify
+            ],
+        )
+        + "\n"
+    )
     emit(f"Logs: `{env.logs}`\n")
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--s3", action="store_true", help="buckets on a moto server instead of local folders")
     parser.add_argument("--incremental-rows", type=int, default=1000)
@@ -104,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         out_lines.append(text)
 
     emit("# etl_job benchmark\n")
-    emit(f"Command: `{shlex.join([Path(sys.executable).name, *sys.argv])}`  \n"
-         f"Date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
+    emit(
+        f"Command: `{shlex.join([Path(sys.executable).name, *sys.argv])}`  \n"
+        f"Date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n"
+    )
     ws = Workspace(keep=args.keep, s3=args.s3)
     emit(f"Work dir: `{ws.root}`{' (kept)' if args.keep else ' (removed at exit)'}\n")
 
@@ -128,27 +158,52 @@ def main(argv: list[str] | None = None) -> int:
         def wall(r):
             return "-" if r is None else (fmt_s(r.wall_s) + ("" if r.ok else " (failed)"))
 
-        rows.append([
-            f"{s['scale']:g}", f"{s['source_rows']:,}", fmt_s(s["seed_s"]), wall(init),
-            *[fmt_s(init.steps.get(st)) if init else "-" for st in STEPS],
-            fmt_mb(max((r.peak_rss_mb or 0) for r in (init, idle, incr) if r) or None),
-            wall(idle), wall(incr), "yes" if s["verified"] else "NO",
-        ])
-    emit(table(
-        ["scale", "source rows", "seed s", "initial etl s", "raw s", "star s", "warehouse s", "peak RSS MB",
-         "idle rerun s", f"incremental ({args.incremental_rows} rows) s", "reconciled"],
-        rows,
-    ) + "\n")
-    emit("Wall times include Dagster process start and code-location load; step times are Dagster's own. "
-         "Peak RSS is the maximum resident set of the `dagster job execute` process (GNU time)"
-         ", over the three runs.\n")
+        rows.append(
+            [
+                f"{s['scale']:g}",
+                f"{s['source_rows']:,}",
+                fmt_s(s["seed_s"]),
+                wall(init),
+                *[fmt_s(init.steps.get(st)) if init else "-" for st in STEPS],
+                fmt_mb(max((r.peak_rss_mb or 0) for r in (init, idle, incr) if r) or None),
+                wall(idle),
+                wall(incr),
+                "yes" if s["verified"] else "NO",
+            ]
+        )
+    emit(
+        table(
+            [
+                "scale",
+                "source rows",
+                "seed s",
+                "initial etl s",
+                "raw s",
+                "star s",
+                "warehouse s",
+                "peak RSS MB",
+                "idle rerun s",
+                f"incremental ({args.incremental_rows} rows) s",
+                "reconciled",
+            ],
+            rows,
+        )
+        + "\n"
+    )
+    emit(
+        "Wall times include Dagster process start and code-location load; step times are Dagster's own. "
+        "Peak RSS is the maximum resident set of the `dagster job execute` process (GNU time)"
+        ", over the three runs.\n"
+    )
 
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(out_lines))
         print(f"written {args.out}")
-    ok = all("error" not in s and s["initial"].ok and s.get("incremental") and s["incremental"].ok
-             for s in summaries)
+    ok = all(
+        "error" not in s and s["initial"].ok and s.get("incremental") and s["incremental"].ok
+        for s in summaries
+    )
     return 0 if ok else 1
 
 

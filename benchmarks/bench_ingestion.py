@@ -31,7 +31,9 @@ def lake_size_mb(url: str) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--s3", action="store_true")
     parser.add_argument("--incremental-rows", type=int, default=1000)
@@ -47,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         out.append(text)
 
     emit("# ingestion_job benchmark\n")
-    emit(f"Command: `{shlex.join([Path(sys.executable).name, *sys.argv])}`  \n"
-         f"Date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
+    emit(
+        f"Command: `{shlex.join([Path(sys.executable).name, *sys.argv])}`  \n"
+        f"Date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n"
+    )
     ws = Workspace(keep=args.keep, s3=args.s3)
     rows, failures, ok = [], [], True
     for scale in args.scales:
@@ -65,28 +69,49 @@ def main(argv: list[str] | None = None) -> int:
                 if r is not None and not r.ok:
                     failures.append((scale, r))
                     ok = False
-            rows.append([
-                f"{scale:g}", f"{sum(counts.values()):,}", fmt_s(seed_s),
-                fmt_s(full.wall_s) + ("" if full.ok else " (failed)"),
-                fmt_s(full.steps.get("raw_totesys_tables")), fmt_mb(full.peak_rss_mb),
-                "-" if size is None else f"{size:,.1f}",
-                "-" if incr is None else fmt_s(incr.wall_s) + ("" if incr.ok else " (failed)"),
-                "-" if incr is None else fmt_s(incr.steps.get("raw_totesys_tables")),
-                "-" if incr is None else fmt_mb(incr.peak_rss_mb),
-                f"{sum(changed.values()):,}" if changed else "-",
-            ])
+            rows.append(
+                [
+                    f"{scale:g}",
+                    f"{sum(counts.values()):,}",
+                    fmt_s(seed_s),
+                    fmt_s(full.wall_s) + ("" if full.ok else " (failed)"),
+                    fmt_s(full.steps.get("raw_totesys_tables")),
+                    fmt_mb(full.peak_rss_mb),
+                    "-" if size is None else f"{size:,.1f}",
+                    "-" if incr is None else fmt_s(incr.wall_s) + ("" if incr.ok else " (failed)"),
+                    "-" if incr is None else fmt_s(incr.steps.get("raw_totesys_tables")),
+                    "-" if incr is None else fmt_mb(incr.peak_rss_mb),
+                    f"{sum(changed.values()):,}" if changed else "-",
+                ]
+            )
             print(f"scale {scale:g} done; logs in {env.logs}", flush=True)
         except Exception as exc:
             ok = False
             rows.append([f"{scale:g}", *["-"] * 9, f"error: {exc}"])
 
-    emit(table(
-        ["scale", "source rows", "seed s", "full snapshot s", "raw step s", "peak RSS MB", "ingestion bucket MB",
-         "incremental s", "raw step s", "peak RSS MB", "changed rows"],
-        rows,
-    ) + "\n")
-    emit("Wall = whole `dagster job execute` process (start-up and code-location load included); "
-         "step = Dagster's 'Finished execution of step \"raw_totesys_tables\"' duration.\n")
+    emit(
+        table(
+            [
+                "scale",
+                "source rows",
+                "seed s",
+                "full snapshot s",
+                "raw step s",
+                "peak RSS MB",
+                "ingestion bucket MB",
+                "incremental s",
+                "raw step s",
+                "peak RSS MB",
+                "changed rows",
+            ],
+            rows,
+        )
+        + "\n"
+    )
+    emit(
+        "Wall = whole `dagster job execute` process (start-up and code-location load included); "
+        "step = Dagster's 'Finished execution of step \"raw_totesys_tables\"' duration.\n"
+    )
     for scale, r in failures:
         emit(f"Scale {scale:g}: " + failure_report(r))
     if args.out:
