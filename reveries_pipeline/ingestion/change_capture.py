@@ -1,8 +1,8 @@
 """Incremental change capture from one totesys table into a local parquet spool file.
 
-Rows are streamed with COPY (text never materialises as Python objects) and parsed by pyarrow's
-streaming CSV reader with the source's exact types, so memory stays bounded even for the first,
-full snapshot. Capture rules (see checkpoints.py):
+Rows are streamed with COPY (values never become Python objects), grouped into blocks of whole
+rows and parsed by pyarrow's CSV reader with the source's exact types, then appended to the parquet
+spool block by block, so memory stays bounded even for the first, full snapshot. Capture rules (see checkpoints.py):
 
 - read `last_updated >= high_water_mark - lookback` (a row that commits late, or in the same
   millisecond as the previous mark, is still seen);
@@ -44,31 +44,19 @@ class CaptureResult:
     seconds: float
 
 
-class _CopyReader(io.RawIOBase):
-    """A file-like view of a COPY TO STDOUT stream, for pyarrow's streaming CSV reader."""
+def _csv_blocks(copy, block_bytes: int = CSV_BLOCK_SIZE):
+    """Group COPY's rows (one message per row) into blocks of whole rows of about `block_bytes`.
 
-    def __init__(self, copy):
-        self._chunks = iter(copy)
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        # Fill the whole buffer: COPY yields about a row per chunk, and pyarrow treats a short read
-        # as the end of a block, which would make one record batch (and row group) per row.
-        filled, size = 0, len(buffer)
-        while filled < size:
-            if not self._pending:
-                try:
-                    self._pending = memoryview(bytes(next(self._chunks)))
-                except StopIteration:
-                    break
-            n = min(size - filled, len(self._pending))
-            buffer[filled : filled + n] = self._pending[:n]
-            self._pending = self._pending[n:]
-            filled += n
-        return filled
+    Appending to one bytearray is ~3x faster than keeping each row's buffer alive and joining.
+    """
+    buffer = bytearray()
+    for chunk in copy:
+        buffer += chunk
+        if len(buffer) >= block_bytes:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
 
 
 def _copy_query(source: SourceTable, lower_bound) -> sql.Composed:
@@ -77,17 +65,14 @@ def _copy_query(source: SourceTable, lower_bound) -> sql.Composed:
     if lower_bound is not None:
         # COPY takes no bind parameters; Literal quotes the value safely on the client.
         where = sql.SQL(" WHERE {} >= {}").format(sql.Identifier("last_updated"), sql.Literal(lower_bound))
-    return sql.SQL("COPY (SELECT {cols} FROM {table}{where} ORDER BY {lu}, {pk}) TO STDOUT (FORMAT csv)").format(
-        cols=cols,
-        table=sql.Identifier(source.name),
-        where=where,
-        lu=sql.Identifier("last_updated"),
-        pk=sql.Identifier(source.primary_key),
+    # No ORDER BY: nothing downstream depends on row order, and sorting a snapshot costs seconds.
+    return sql.SQL("COPY (SELECT {cols} FROM {table}{where}) TO STDOUT (FORMAT csv)").format(
+        cols=cols, table=sql.Identifier(source.name), where=where
     )
 
 
 def _csv_options(schema: pa.Schema):
-    read = pacsv.ReadOptions(column_names=schema.names, block_size=CSV_BLOCK_SIZE)
+    read = pacsv.ReadOptions(column_names=schema.names)
     convert = pacsv.ConvertOptions(
         column_types={f.name: f.type for f in schema},
         # COPY writes NULL as an unquoted empty field and '' as "": keep them apart.
@@ -125,12 +110,12 @@ def capture_changes(
     cur = conn.cursor()
     try:
         with cur.copy(_copy_query(source, lower)) as copy:
-            reader = pacsv.open_csv(
-                _CopyReader(copy), read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts
-            )
-            for record_batch in reader:
-                rows_read += record_batch.num_rows
-                frame = pl.from_arrow(record_batch)
+            for block in _csv_blocks(copy):
+                parsed = pacsv.read_csv(
+                    io.BytesIO(block), read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts
+                )
+                rows_read += parsed.num_rows
+                frame = pl.from_arrow(parsed)
                 if already.height:
                     frame = frame.join(
                         already.cast({pk: frame.schema[pk]}), on=[pk, "last_updated"], how="anti", maintain_order="left"

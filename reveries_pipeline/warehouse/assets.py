@@ -48,6 +48,7 @@ def warehouse_tables(
     started = time.perf_counter()
     with warehouse.connection() as conn:
         apply_warehouse_ddl(conn)  # idempotent: creates what is absent, keeps a pre-built warehouse
+        before = checks.max_record_ids(conn)  # checks then look only at what this run adds
     with warehouse.connection() as load_transaction:
         for table in WAREHOUSE_TABLES:  # dimensions first
             yield Output(PendingLoad(table, processed_lake, load_transaction), output_name=table)
@@ -57,5 +58,5 @@ def warehouse_tables(
         for table in checks.RECONCILED:
             yield checks.reconciliation(wh, src, table)
         for fact in FACT_TABLES:
-            yield checks.orphan_keys(wh, fact)
-            yield checks.current_view(wh, fact)
+            yield checks.orphan_keys(wh, fact, before[fact])
+            yield checks.current_view(wh, fact, before[fact])

@@ -6,7 +6,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 from psycopg import sql
 
 from reveries_pipeline.processing.schemas import FOREIGN_KEYS
-from reveries_pipeline.warehouse.schema import FACT_TABLES, FACT_VERSION_KEY
+from reveries_pipeline.warehouse.schema import FACT_TABLES, FACT_VERSION_KEY, RECORD_ID
 
 # warehouse table -> (source table, what to count in the warehouse)
 RECONCILED: dict[str, str] = {
@@ -70,33 +70,54 @@ def reconciliation(wh_conn, src_conn, table: str) -> AssetCheckResult:
     )
 
 
-def orphan_keys(conn, fact: str) -> AssetCheckResult:
-    orphans: dict[str, int] = {}
-    for fact_table, column, dim, dim_column in FOREIGN_KEYS:
-        if fact_table != fact:
-            continue
-        n = _count(
-            conn,
-            sql.SQL("SELECT count(*) FROM {f} f WHERE NOT EXISTS (SELECT 1 FROM {d} d WHERE d.{dc} = f.{c})").format(
-                f=sql.Identifier(fact), d=sql.Identifier(dim), dc=sql.Identifier(dim_column), c=sql.Identifier(column)
-            ),
-        )
-        if n:
-            orphans[f"{column} -> {dim}"] = n
+def max_record_ids(conn) -> dict[str, int]:
+    """The highest record id per fact: checks after a load look only at rows above it."""
+    return {
+        fact: _count(conn, sql.SQL("SELECT coalesce(max({}), 0) FROM {}").format(
+            sql.Identifier(RECORD_ID[fact]), sql.Identifier(fact)))
+        for fact in FACT_TABLES
+    }
+
+
+def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
+    """Fact rows (loaded after `since_record_id`) whose keys miss their dimension: one pass per fact."""
+    fks = [(column, dim, dim_column) for f, column, dim, dim_column in FOREIGN_KEYS if f == fact]
+    counts = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE f.{c} IS NOT NULL AND {a}.{dc} IS NULL)").format(
+            c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column))
+        for i, (column, _dim, dim_column) in enumerate(fks)
+    )
+    joins = sql.SQL(" ").join(
+        sql.SQL("LEFT JOIN {d} {a} ON {a}.{dc} = f.{c}").format(
+            d=sql.Identifier(dim), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column), c=sql.Identifier(column))
+        for i, (column, dim, dim_column) in enumerate(fks)
+    )
+    row = conn.execute(
+        sql.SQL("SELECT {counts} FROM {fact} f {joins} WHERE f.{rid} > %s").format(
+            counts=counts, fact=sql.Identifier(fact), joins=joins, rid=sql.Identifier(RECORD_ID[fact])),
+        (since_record_id,),
+    ).fetchone()
+    orphans = {f"{column} -> {dim}": n for (column, dim, _), n in zip(fks, row, strict=True) if n}
     return AssetCheckResult(
         asset_key=wkey(fact),
         check_name="no_orphan_keys",
         passed=not orphans,
         severity=AssetCheckSeverity.ERROR,
-        metadata={"orphans": MetadataValue.json(orphans)},
+        metadata={"orphans": MetadataValue.json(orphans), "rows_after_record_id": MetadataValue.int(since_record_id)},
     )
 
 
-def current_view(conn, fact: str) -> AssetCheckResult:
+def current_view(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
+    """The `_current` view holds one row per natural id touched by this load (all ids on a first load)."""
     natural_id = FACT_VERSION_KEY[fact][0]
+    scope = sql.SQL("")
+    if since_record_id:
+        scope = sql.SQL(" WHERE {nid} IN (SELECT {nid} FROM {fact} WHERE {rid} > {since})").format(
+            nid=sql.Identifier(natural_id), fact=sql.Identifier(fact),
+            rid=sql.Identifier(RECORD_ID[fact]), since=sql.Literal(since_record_id))
     rows, ids = conn.execute(
-        sql.SQL("SELECT count(*), count(DISTINCT {}) FROM {}").format(
-            sql.Identifier(natural_id), sql.Identifier(f"{fact}_current")
+        sql.SQL("SELECT count(*), count(DISTINCT {}) FROM {}{}").format(
+            sql.Identifier(natural_id), sql.Identifier(f"{fact}_current"), scope
         )
     ).fetchone()
     return AssetCheckResult(

@@ -110,7 +110,11 @@ def _create_staging(conn: psycopg.Connection, table: str) -> sql.Identifier:
 
 
 def _copy_into(
-    conn: psycopg.Connection, staging: sql.Identifier, frame: pl.DataFrame, columns: list[str]
+    conn: psycopg.Connection,
+    staging: sql.Identifier,
+    frame: pl.DataFrame,
+    columns: list[str],
+    with_position: bool = True,
 ) -> None:
     """COPY the frame (plus its row position) into staging as CSV.
 
@@ -118,7 +122,10 @@ def _copy_into(
     CSV COPY reads the first as NULL and the second as ''. Decimals are written as exact text and
     times with microseconds.
     """
-    data = frame.with_row_index(_SEQ).select([*columns, _SEQ]).write_csv(
+    copied = [*columns, _SEQ] if with_position else columns
+    if with_position:
+        frame = frame.with_row_index(_SEQ)
+    data = frame.select(copied).write_csv(
         include_header=False,
         quote_style="necessary",
         null_value="",
@@ -127,7 +134,7 @@ def _copy_into(
     )
     payload = memoryview(data.encode("utf-8"))
     target = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        staging, sql.SQL(", ").join(map(sql.Identifier, [*columns, _SEQ]))
+        staging, sql.SQL(", ").join(map(sql.Identifier, copied))
     )
     with conn.cursor().copy(target) as copy:
         for start in range(0, len(payload), _COPY_CHUNK):
@@ -137,7 +144,7 @@ def _copy_into(
 # Facts: above this many staged rows (and at least a quarter of the table's size) the fact's foreign
 # keys are dropped, the rows inserted and the same constraints re-added in the same transaction; the
 # re-add checks every row with one anti-join per key instead of one trigger query per row and key.
-BULK_FK_MIN_ROWS = 100_000
+BULK_FK_MIN_ROWS = 2_000
 _MERGE_SETTINGS = {"work_mem": "256MB", "jit": "off"}
 
 
@@ -206,6 +213,55 @@ def _dimension_upsert(table: str, staging: sql.Identifier, columns: list[str]) -
     return sql.SQL("INSERT INTO {target} ({cols}) {latest} ON CONFLICT ({key}) {conflict}").format(
         target=target, cols=cols, latest=latest, key=key, conflict=conflict
     )
+
+
+def _is_empty(conn: psycopg.Connection, table: str) -> bool:
+    return conn.execute(
+        sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))
+    ).fetchone()[0]
+
+
+def _drop_foreign_keys(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
+    fks = _foreign_keys(conn, table)
+    if fks:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} {}").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(n)) for n, _ in fks),
+            )
+        )
+    return fks
+
+
+def _restore_foreign_keys(conn: psycopg.Connection, table: str, fks: list[tuple[str, str]]) -> None:
+    # Definitions come from the server's own catalog (pg_get_constraintdef), not from input. Re-adding
+    # checks every row with one anti-join per key instead of one trigger query per row and key.
+    if fks:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} {}").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(
+                    sql.SQL("ADD CONSTRAINT {} {}").format(sql.Identifier(n), sql.SQL(definition))
+                    for n, definition in fks
+                ),
+            )
+        )
+
+
+def _load_into_empty_table(conn: psycopg.Connection, table: str, frame: pl.DataFrame, columns: list[str]) -> int:
+    """The initial load: nothing to merge with, so COPY straight into the table (no staging pass).
+
+    The same rules as the merge hold: a fact version goes in once (first seen), a dimension key
+    once (last seen wins), and foreign keys are checked when they are re-added.
+    """
+    if table in FACT_VERSION_KEY:
+        frame = frame.unique(subset=list(FACT_VERSION_KEY[table]), keep="first", maintain_order=True)
+    else:
+        frame = frame.unique(subset=[DIMENSION_KEY[table]], keep="last", maintain_order=True)
+    fks = _drop_foreign_keys(conn, table) if frame.height >= BULK_FK_MIN_ROWS else []
+    _copy_into(conn, sql.Identifier(table), frame, columns, with_position=False)
+    _restore_foreign_keys(conn, table, fks)
+    return frame.height
 
 
 def _merge(
@@ -282,10 +338,13 @@ def load_table_batches(
         frames = [frame for _, frame in todo if frame.height]
         if frames:
             combined = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
-            staging = _create_staging(conn, table)
-            _copy_into(conn, staging, combined, columns)
-            result.rows_loaded = _merge(conn, table, staging, columns, combined.height)
-            conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+            if _is_empty(conn, table):
+                result.rows_loaded = _load_into_empty_table(conn, table, combined, columns)
+            else:
+                staging = _create_staging(conn, table)
+                _copy_into(conn, staging, combined, columns)
+                result.rows_loaded = _merge(conn, table, staging, columns, combined.height)
+                conn.execute(sql.SQL("DROP TABLE {}").format(staging))
         with conn.cursor() as cur:
             cur.executemany(
                 sql.SQL("INSERT INTO {} (batch_key, table_name, row_count) VALUES (%s, %s, %s)").format(
