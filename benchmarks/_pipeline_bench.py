@@ -254,6 +254,4 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def failure_report(result: RunResult, lines: int = 40) -> str:
-    return (
-        f"**{result.job} failed (exit {result.returncode}); log tail:**\n\n```\n{result.tail(lines)}\n```\n"
-    )
+    return f"**{result.job} failed (exit {result.returncode}); log tail:**\n\n```\n{result.tail(lines)}\n```\n"

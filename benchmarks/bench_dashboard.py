@@ -44,9 +44,7 @@ def panel_params(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dsn", default=env_value(WAREHOUSE_DSN))
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--currency")
@@ -80,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             runs = [q.timed_query(conn, name, **params[name]) for _ in range(max(1, args.repeat))]
             ms = [r.seconds * 1000 for r in runs]
             total += statistics.median(ms)
-            print(f"{name:<22} {runs[-1].frame.height:>6} {min(ms):>9.1f} {statistics.median(ms):>10.1f} "
-                  f"{max(ms):>9.1f}")
+            print(
+                f"{name:<22} {runs[-1].frame.height:>6} {min(ms):>9.1f} {statistics.median(ms):>10.1f} {max(ms):>9.1f}"
+            )
             if args.explain:
                 bound = {p: params[name].get(p) for p in q.query_parameters(name)}
                 plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + q.load_query(name), bound).fetchall()

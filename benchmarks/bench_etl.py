@@ -114,9 +114,7 @@ def bench_scale(ws: Workspace, scale: float, n_changes: int, seed: int, emit) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--s3", action="store_true", help="buckets on a moto server instead of local folders")
     parser.add_argument("--incremental-rows", type=int, default=1000)
@@ -200,10 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(out_lines))
         print(f"written {args.out}")
-    ok = all(
-        "error" not in s and s["initial"].ok and s.get("incremental") and s["incremental"].ok
-        for s in summaries
-    )
+    ok = all("error" not in s and s["initial"].ok and s.get("incremental") and s["incremental"].ok for s in summaries)
     return 0 if ok else 1
 
 

@@ -1,6 +1,6 @@
 """Time seed_totesys at several scales on a fresh embedded PostgreSQL.
 
-    python benchmarks/bench_seed.py --scales 1 10 100
+python benchmarks/bench_seed.py --scales 1 10 100
 """
 
 from __future__ import annotations

@@ -66,18 +66,30 @@ def totesys() -> None:
 
 
 @totesys.command()
-@click.option("--scale", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
-              help="Multiplies the order-side tables; 1 is the shape of the real database (~11k sales orders).")
-@click.option("--seed", "seed_value", type=int, default=42, show_default=True,
-              help="Random seed: the same seed gives the same data.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the order-side tables; 1 is the shape of the real database (~11k sales orders).",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Random seed: the same seed gives the same data.",
+)
 def seed(scale: float, seed_value: int) -> None:
     """Replace the contents of totesys with generated data of the real database's shape (COPY-loaded)."""
     from reveries_pipeline.totesys.seed import seed_totesys
 
     dsn = _dsn(config.TOTESYS_DSN, "totesys")
     started = time.perf_counter()
-    with Progress(TextColumn("{task.description:<15}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("{task.description:<15}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         tasks: dict[str, int] = {}
 
         def report(table: str, done: int, total: int) -> None:
@@ -93,10 +105,15 @@ def seed(scale: float, seed_value: int) -> None:
 
 
 @totesys.command()
-@click.option("--interval", type=click.FloatRange(min=0), default=5.0, show_default=True,
-              help="Seconds between ticks of changes.")
-@click.option("--iterations", type=click.IntRange(min=1), default=None,
-              help="Stop after this many ticks (default: run until interrupted).")
+@click.option(
+    "--interval", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Seconds between ticks of changes."
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many ticks (default: run until interrupted).",
+)
 @click.option("--seed", "seed_value", type=int, default=None, help="Random seed for reproducible changes.")
 def simulate(interval: float, iterations: int | None, seed_value: int | None) -> None:
     """Keep changing totesys like the live system: new orders with transactions and payments,
@@ -109,8 +126,13 @@ def simulate(interval: float, iterations: int | None, seed_value: int | None) ->
         console.print(f"tick {n}: {summary or 'no changes'}")
 
     try:
-        run_simulation(_dsn(config.TOTESYS_DSN, "totesys"), interval_s=interval, iterations=iterations,
-                       seed=seed_value, on_tick=on_tick)
+        run_simulation(
+            _dsn(config.TOTESYS_DSN, "totesys"),
+            interval_s=interval,
+            iterations=iterations,
+            seed=seed_value,
+            on_tick=on_tick,
+        )
     except KeyboardInterrupt:
         console.print("stopped")
 
@@ -141,19 +163,33 @@ def _print_warehouse_summary() -> None:
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     console.print(table)
-    top = Table("design", "id", "sales value", "orders",
-                title="Top five designs by sales value, last 12 months (current order versions)")
+    top = Table(
+        "design",
+        "id",
+        "sales value",
+        "orders",
+        title="Top five designs by sales value, last 12 months (current order versions)",
+    )
     for name, design_id, value, orders in designs:
         top.add_row(name, str(design_id), f"{value:,.2f}", f"{orders:,}")
     console.print(top)
 
 
 @main.command()
-@click.option("--job", "job_name", default="etl_job", show_default=True,
-              type=click.Choice(["etl_job", "ingestion_job", "processing_job", "warehouse_job"]),
-              help="Which job to run.")
-@click.option("--persist/--no-persist", default=False, show_default=True,
-              help="Record the run in the project's Dagster instance (dagster.yaml) so the UI shows it.")
+@click.option(
+    "--job",
+    "job_name",
+    default="etl_job",
+    show_default=True,
+    type=click.Choice(["etl_job", "ingestion_job", "processing_job", "warehouse_job"]),
+    help="Which job to run.",
+)
+@click.option(
+    "--persist/--no-persist",
+    default=False,
+    show_default=True,
+    help="Record the run in the project's Dagster instance (dagster.yaml) so the UI shows it.",
+)
 def run(job_name: str, persist: bool) -> None:
     """Run the pipeline once, in this process, and print the warehouse summary."""
     if persist:

@@ -11,12 +11,17 @@ from reveries_pipeline.processing.sensor import ingestion_bucket_sensor, process
 from reveries_pipeline.warehouse.assets import WAREHOUSE_GROUP, warehouse_tables
 from reveries_pipeline.warehouse.sensor import processed_bucket_sensor, warehouse_job
 
+# Jobs that write derived state (processing checkpoint, processed objects, warehouse) carry this tag;
+# dagster.yaml lets one of them run at a time, so a rebuild never races a sensor-launched load.
+DERIVED_WRITER = {"reveries/derived_state": "writer"}
+
 # The whole chain in one run and one process: at totesys sizes Dagster's per-step process start
 # (~2.5 s) would cost more than the data work, so etl_job runs its three steps in-process.
 etl_job = define_asset_job(
     "etl_job",
     selection=AssetSelection.all(),
     executor_def=in_process_executor,
+    tags=DERIVED_WRITER,
     description="Ingestion -> processing -> warehouse in a single run (used by `make demo` and `reveries run`).",
 )
 
@@ -26,6 +31,7 @@ rebuild_job = define_asset_job(
     selection=AssetSelection.groups(PROCESSED_GROUP, WAREHOUSE_GROUP),
     executor_def=in_process_executor,
     config={"ops": {"star_schema_tables": {"config": {"rebuild": True}}}},
+    tags=DERIVED_WRITER,
     description="Rebuild the processed tables and the warehouse from the raw lake, without touching the source.",
 )
 

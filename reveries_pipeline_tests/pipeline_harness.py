@@ -58,6 +58,4 @@ class Pipeline:
 
 def check_results(result) -> dict[tuple[str, str], object]:
     """{(asset path, check name): AssetCheckEvaluation} of a materialize() result."""
-    return {
-        ("/".join(e.asset_key.path), e.check_name): e for e in result.get_asset_check_evaluations()
-    }
+    return {("/".join(e.asset_key.path), e.check_name): e for e in result.get_asset_check_evaluations()}

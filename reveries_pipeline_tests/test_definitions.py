@@ -35,8 +35,13 @@ def test_definitions_hold_the_three_stages_jobs_schedule_and_sensors():
 
 
 def test_dagster_validates_the_code_location():
-    out = subprocess.run([DAGSTER, "definitions", "validate", "-m", "reveries_pipeline.definitions"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [DAGSTER, "definitions", "validate", "-m", "reveries_pipeline.definitions"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
 
 
@@ -60,9 +65,12 @@ def test_local_environment_falls_back_to_the_embedded_default_for_what_is_unset(
 
 def test_branch_deployment_uses_per_pr_prefixes_and_its_own_schema():
     env = {
-        "DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT": "1", "DAGSTER_CLOUD_PULL_REQUEST_ID": "42",
-        "TOTESYS_DSN": "postgresql://r@src/totesys", "WAREHOUSE_DSN": "postgresql://w@wh/warehouse",
-        "INGESTION_BUCKET_URL": "s3://raw", "PROCESSED_BUCKET_URL": "s3://processed/base",
+        "DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT": "1",
+        "DAGSTER_CLOUD_PULL_REQUEST_ID": "42",
+        "TOTESYS_DSN": "postgresql://r@src/totesys",
+        "WAREHOUSE_DSN": "postgresql://w@wh/warehouse",
+        "INGESTION_BUCKET_URL": "s3://raw",
+        "PROCESSED_BUCKET_URL": "s3://processed/base",
     }
     assert deployment(env) is Deployment.BRANCH
     resources = build_resources(env)
@@ -84,12 +92,19 @@ def test_prod_takes_everything_from_secrets_and_never_falls_back():
 
 def _external_etl(env: dict) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | env
-    return subprocess.run([DAGSTER, "job", "execute", "-m", "reveries_pipeline.definitions", "-j", "etl_job"],
-                          capture_output=True, text=True, cwd=ROOT, env=full, timeout=300)
+    return subprocess.run(
+        [DAGSTER, "job", "execute", "-m", "reveries_pipeline.definitions", "-j", "etl_job"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full,
+        timeout=300,
+    )
 
 
-def test_external_etl_command_with_s3_buckets_and_a_unix_socket_dsn(seeded_source, warehouse_dsn, s3_endpoint,
-                                                                     make_database, tmp_path):
+def test_external_etl_command_with_s3_buckets_and_a_unix_socket_dsn(
+    seeded_source, warehouse_dsn, s3_endpoint, make_database, tmp_path
+):
     from reveries_pipeline_tests.conftest import _new_s3_bucket
 
     assert "?host=/" in seeded_source  # the embedded server is reached through a unix socket

@@ -83,11 +83,13 @@ data "aws_iam_policy_document" "code_location" {
     ]
   }
 
+  # The processed bucket is derived data: rebuild_job (replay from the lake) empties it. The ingestion
+  # bucket is the system of record and is never deleted from.
   statement {
-    sid       = "DeleteProcessedState"
+    sid       = "DeleteDerivedProcessedObjects"
     effect    = "Allow"
     actions   = ["s3:DeleteObject"]
-    resources = ["${aws_s3_bucket.processed.arn}/_state/*"]
+    resources = ["${aws_s3_bucket.processed.arn}/*"]
   }
 
   statement {

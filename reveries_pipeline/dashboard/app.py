@@ -232,8 +232,9 @@ if t.frame.height:
         alt.Chart(for_chart(t.frame))
         .mark_bar()
         .encode(
-            x=alt.X("bucket:N", sort=["0-30", "31-60", "61-90", "90+"], title="Days overdue",
-                  axis=alt.Axis(labelAngle=0)),
+            x=alt.X(
+                "bucket:N", sort=["0-30", "31-60", "61-90", "90+"], title="Days overdue", axis=alt.Axis(labelAngle=0)
+            ),
             y=alt.Y("amount:Q", title="Amount"),
             color=alt.Color("currency_code:N", title="Currency"),
             xOffset="currency_code:N",
@@ -267,8 +268,11 @@ total = sum(x.seconds for x in TIMINGS)
 with st.expander(f"Query timings: {len(TIMINGS)} queries, {total * 1000:.0f} ms in all"):
     st.dataframe(
         pl.DataFrame(
-            {"query": [x.name for x in TIMINGS], "ms": [round(x.seconds * 1000, 1) for x in TIMINGS],
-             "rows": [x.frame.height for x in TIMINGS]}
+            {
+                "query": [x.name for x in TIMINGS],
+                "ms": [round(x.seconds * 1000, 1) for x in TIMINGS],
+                "rows": [x.frame.height for x in TIMINGS],
+            }
         ),
         hide_index=True,
     )

@@ -16,13 +16,23 @@ APP = Path(__file__).with_name("app.py")
 
 def command(port: int, headless: bool = True, address: str | None = None) -> list[str]:
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.port", str(port),
-        "--server.headless", "true" if headless else "false",
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true" if headless else "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     if address:
         cmd += ["--server.address", address]
@@ -37,8 +47,7 @@ def _env(warehouse_dsn: str | None) -> dict[str, str]:
     return env
 
 
-def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = None,
-          address: str | None = None) -> int:
+def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = None, address: str | None = None) -> int:
     """Run the dashboard in the foreground until it exits (or Ctrl-C); returns its exit code."""
     proc = subprocess.Popen(command(port, headless, address), env=_env(warehouse_dsn))  # noqa: S603
     try:
@@ -52,8 +61,9 @@ def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = N
             return proc.wait()
 
 
-def start_background(port: int, warehouse_dsn: str | None = None, address: str = "127.0.0.1",
-                     log_path: Path | None = None) -> subprocess.Popen:
+def start_background(
+    port: int, warehouse_dsn: str | None = None, address: str = "127.0.0.1", log_path: Path | None = None
+) -> subprocess.Popen:
     """Start the dashboard without blocking (for tests); stop it with .terminate(). See wait_ready."""
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     return subprocess.Popen(  # noqa: S603
@@ -61,8 +71,7 @@ def start_background(port: int, warehouse_dsn: str | None = None, address: str =
     )
 
 
-def wait_ready(port: int, proc: subprocess.Popen | None = None, timeout: float = 60.0,
-               host: str = "127.0.0.1") -> None:
+def wait_ready(port: int, proc: subprocess.Popen | None = None, timeout: float = 60.0, host: str = "127.0.0.1") -> None:
     """Block until Streamlit's health endpoint answers ok; raise if the process dies or time runs out."""
     url = f"http://{host}:{port}/_stcore/health"
     deadline = time.monotonic() + timeout
@@ -70,7 +79,7 @@ def wait_ready(port: int, proc: subprocess.Popen | None = None, timeout: float =
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"dashboard exited with code {proc.returncode} before becoming ready")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback http
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310  # nosec B310 - our own loopback http URL
                 if resp.status == 200:
                     return
         except OSError:

@@ -4,7 +4,6 @@ One multi-asset keeps Dagster's per-step process cost (~2.5 s) paid once, while 
 every table as its own asset; it can be subset to re-capture a single table.
 """
 
-
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta

@@ -7,6 +7,7 @@ leaves the old checkpoint, so the next run captures the same rows again and noth
 from __future__ import annotations
 
 import io
+
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
@@ -76,4 +77,3 @@ class RawBatchIOManager(ConfigurableIOManager):
             if is_batch_key(o.key, table)
         ]
         return pl.concat(frames, how="vertical") if frames else pl.DataFrame()
-

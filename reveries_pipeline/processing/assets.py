@@ -34,8 +34,7 @@ def read_pending_raw(ingestion_lake: ObjectStore, checkpoint: dict[str, str]):
         if not objects:
             continue
         frames = [
-            read_parquet_object(ingestion_lake, o.key).with_columns(pl.lit(o.key).alias(SOURCE_KEY))
-            for o in objects
+            read_parquet_object(ingestion_lake, o.key).with_columns(pl.lit(o.key).alias(SOURCE_KEY)) for o in objects
         ]
         changes[table] = pl.concat(frames, how="vertical_relaxed")
         advanced[table] = objects[-1].key
@@ -70,8 +69,9 @@ def reset_derived_state(processed_lake: ObjectStore, warehouse: PostgresResource
     """Empty everything derived from the raw lake: processed objects, processing state, warehouse."""
     from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES, apply_warehouse_ddl
 
-    deleted = {prefix: processed_lake.delete_prefix(f"{prefix}/")
-               for prefix in (*checks.PROCESSED_TABLES, REJECTS_PREFIX)}
+    deleted = {
+        prefix: processed_lake.delete_prefix(f"{prefix}/") for prefix in (*checks.PROCESSED_TABLES, REJECTS_PREFIX)
+    }
     deleted["_state/processing"] = ProcessingStateStore(processed_lake).reset()
     from psycopg import sql
 
@@ -117,7 +117,9 @@ def star_schema_tables(
     changes, advanced, keys_read = read_pending_raw(ingestion_lake, state.checkpoint)
     batches_read = sum(len(v) for v in keys_read.values())
     rows_read = sum(f.height for f in changes.values())
-    context.log.info(f"processing {batches_read} new raw batches ({rows_read} rows) in {time.perf_counter() - started:.2f}s")
+    context.log.info(
+        f"processing {batches_read} new raw batches ({rows_read} rows) in {time.perf_counter() - started:.2f}s"
+    )
 
     result = transform(changes, state.current)
     result.tables["dim_date"] = extend_dim_date(result.tables["dim_date"], state.dimension_keys.get("dim_date"))

@@ -63,9 +63,7 @@ TARGET_SCHEMAS: dict[str, pl.Schema] = {
             "phone": _STR,
         }
     ),
-    "dim_design": pl.Schema(
-        {"design_id": _INT, "design_name": _STR, "file_location": _STR, "file_name": _STR}
-    ),
+    "dim_design": pl.Schema({"design_id": _INT, "design_name": _STR, "file_location": _STR, "file_name": _STR}),
     "dim_currency": pl.Schema({"currency_id": _INT, "currency_code": _STR, "currency_name": _STR}),
     "dim_counterparty": pl.Schema(
         {

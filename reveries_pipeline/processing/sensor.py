@@ -25,6 +25,7 @@ from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 processing_job = define_asset_job(
     "processing_job",
+    tags={"reveries/derived_state": "writer"},  # one derived-state writer at a time (dagster.yaml)
     selection=AssetSelection.groups(PROCESSED_GROUP),
     description="Remodel every pending raw batch into the star-schema tables in the processed bucket.",
 )

@@ -79,9 +79,7 @@ RAW_SCHEMAS: dict[str, pl.Schema] = {
             "last_updated": _TS,
         }
     ),
-    "payment_type": pl.Schema(
-        {"payment_type_id": _I, "payment_type_name": _S, "created_at": _TS, "last_updated": _TS}
-    ),
+    "payment_type": pl.Schema({"payment_type_id": _I, "payment_type_name": _S, "created_at": _TS, "last_updated": _TS}),
     "staff": pl.Schema(
         {
             "staff_id": _I,
@@ -261,10 +259,7 @@ def _validate(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     bad = df.filter(pl.col("__bad"))
     reason = pl.concat_str(
         [pl.when(cond).then(pl.lit(f"{c}: required value is null")) for c, cond in null_checks]
-        + [
-            pl.when(cond).then(pl.format(f"{c}: cannot parse '{{}}' as a date", pl.col(c)))
-            for c, cond in parse_checks
-        ],
+        + [pl.when(cond).then(pl.format(f"{c}: cannot parse '{{}}' as a date", pl.col(c))) for c, cond in parse_checks],
         separator="; ",
         ignore_nulls=True,
     )
@@ -525,20 +520,14 @@ def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) 
 
     # dims without joins: latest version in this pass
     tables["dim_design"] = _finish("dim_design", _latest([valid["design"]], "design_id"))
-    tables["dim_payment_type"] = _finish(
-        "dim_payment_type", _latest([valid["payment_type"]], "payment_type_id")
-    )
+    tables["dim_payment_type"] = _finish("dim_payment_type", _latest([valid["payment_type"]], "payment_type_id"))
     tables["dim_transaction"] = _finish("dim_transaction", _latest([valid["transaction"]], "transaction_id"))
 
     currency = _latest([valid["currency"]], "currency_id").with_columns(
         pl.col("currency_code").str.strip_chars().str.to_uppercase().alias("__code")
     )
-    currency = currency.join(
-        currency_lookup_frame().rename({"currency_code": "__code"}), on="__code", how="left"
-    )
-    unknown = sorted(
-        currency.filter(pl.col("currency_name").is_null()).get_column("__code").unique().to_list()
-    )
+    currency = currency.join(currency_lookup_frame().rename({"currency_code": "__code"}), on="__code", how="left")
+    unknown = sorted(currency.filter(pl.col("currency_name").is_null()).get_column("__code").unique().to_list())
     currency = currency.with_columns(
         pl.col("currency_name").fill_null(pl.format("Unknown currency {}", pl.col("__code")))
     )
@@ -561,6 +550,4 @@ def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) 
         else pl.DataFrame(schema=REJECT_SCHEMA)
     )
     rejects_frame = rejects_frame.unique(maintain_order=True)
-    return ProcessingResult(
-        tables=tables, rejects=rejects_frame, unknown_currencies=unknown, new_state=new_state
-    )
+    return ProcessingResult(tables=tables, rejects=rejects_frame, unknown_currencies=unknown, new_state=new_state)

@@ -161,9 +161,7 @@ class _S3Backend:
         keys = [o.key for o in self.list(prefix, None)]
         for i in range(0, len(keys), 1000):
             chunk = keys[i : i + 1000]
-            self.client.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": [{"Key": self._k(k)} for k in chunk]}
-            )
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": self._k(k)} for k in chunk]})
         return len(keys)
 
 

@@ -63,44 +63,237 @@ DEPARTMENTS = (
     ("HR", "Leeds", "James Link"),
 )
 DESIGN_WORDS = (
-    "Steel", "Soft", "Granite", "Concrete", "Frozen", "Bronze",
-    "Plastic", "Cotton", "Metal", "Fresh", "Wooden", "Rubber",
+    "Steel",
+    "Soft",
+    "Granite",
+    "Concrete",
+    "Frozen",
+    "Bronze",
+    "Plastic",
+    "Cotton",
+    "Metal",
+    "Fresh",
+    "Wooden",
+    "Rubber",
 )
 FILE_LOCATIONS = (
-    "/usr", "/private", "/System", "/opt", "/home/user/dir", "/usr/local/src", "/var/lib", "/etc/ppp",
-    "/Users", "/Library", "/usr/ports", "/opt/include", "/private/tmp", "/srv", "/usr/share", "/root",
-    "/lost+found", "/Network", "/var/spool", "/etc/mail",
+    "/usr",
+    "/private",
+    "/System",
+    "/opt",
+    "/home/user/dir",
+    "/usr/local/src",
+    "/var/lib",
+    "/etc/ppp",
+    "/Users",
+    "/Library",
+    "/usr/ports",
+    "/opt/include",
+    "/private/tmp",
+    "/srv",
+    "/usr/share",
+    "/root",
+    "/lost+found",
+    "/Network",
+    "/var/spool",
+    "/etc/mail",
 )
 FIRST_NAMES = (
-    "Jeremie", "Deron", "Jeanette", "Ana", "Magdalena", "Korey", "Raphael", "Oswaldo", "Brody", "Jazmyn",
-    "Meda", "Imani", "Stan", "Rick", "Flavio", "Ellie", "Laverne", "Kasey", "Mireille", "Orin",
-    "Verdie", "Dorthy", "Nellie", "Benton", "Ivory", "Gust", "Ebba", "Shaun", "Melody", "Alek",
-    "Zelda", "Marlon", "Colby", "Yolanda", "Hester", "Lyric", "Ramon", "Tressa", "Dagny", "Felix",
+    "Jeremie",
+    "Deron",
+    "Jeanette",
+    "Ana",
+    "Magdalena",
+    "Korey",
+    "Raphael",
+    "Oswaldo",
+    "Brody",
+    "Jazmyn",
+    "Meda",
+    "Imani",
+    "Stan",
+    "Rick",
+    "Flavio",
+    "Ellie",
+    "Laverne",
+    "Kasey",
+    "Mireille",
+    "Orin",
+    "Verdie",
+    "Dorthy",
+    "Nellie",
+    "Benton",
+    "Ivory",
+    "Gust",
+    "Ebba",
+    "Shaun",
+    "Melody",
+    "Alek",
+    "Zelda",
+    "Marlon",
+    "Colby",
+    "Yolanda",
+    "Hester",
+    "Lyric",
+    "Ramon",
+    "Tressa",
+    "Dagny",
+    "Felix",
 )
 LAST_NAMES = (
-    "Franey", "Breitenberg", "Erdman", "Glover", "Zieme", "Ondricka", "Reilly", "Bogan", "Crist",
-    "Hagenes", "Homenick", "Walsh", "Lind", "Kovacek", "Kutch", "Torphy", "Jacobs", "Hilll", "Fahey",
-    "Moen", "O'Keefe", "D'Amore", "O'Hara", "O'Conner", "O'Reilly", "Leannon", "Predovic", "Morar",
-    "Bechtelar", "Kulas", "Schimmel", "Stiedemann", "Gerhold", "Yost", "Wuckert", "Pouros", "Hettinger",
-    "Cassin", "Frami", "Grady",
+    "Franey",
+    "Breitenberg",
+    "Erdman",
+    "Glover",
+    "Zieme",
+    "Ondricka",
+    "Reilly",
+    "Bogan",
+    "Crist",
+    "Hagenes",
+    "Homenick",
+    "Walsh",
+    "Lind",
+    "Kovacek",
+    "Kutch",
+    "Torphy",
+    "Jacobs",
+    "Hilll",
+    "Fahey",
+    "Moen",
+    "O'Keefe",
+    "D'Amore",
+    "O'Hara",
+    "O'Conner",
+    "O'Reilly",
+    "Leannon",
+    "Predovic",
+    "Morar",
+    "Bechtelar",
+    "Kulas",
+    "Schimmel",
+    "Stiedemann",
+    "Gerhold",
+    "Yost",
+    "Wuckert",
+    "Pouros",
+    "Hettinger",
+    "Cassin",
+    "Frami",
+    "Grady",
 )
 STREET_NAMES = (
-    "Herzog", "Alexie", "Sincere", "Kertzmann", "Skiles", "Hermiston", "Carroll", "Lemke", "Bartoletti",
-    "Balistreri", "Kuhic", "Runolfsdottir", "Keebler", "Ritchie", "Weimann", "Macejkovic", "Dach", "Rolfson",
+    "Herzog",
+    "Alexie",
+    "Sincere",
+    "Kertzmann",
+    "Skiles",
+    "Hermiston",
+    "Carroll",
+    "Lemke",
+    "Bartoletti",
+    "Balistreri",
+    "Kuhic",
+    "Runolfsdottir",
+    "Keebler",
+    "Ritchie",
+    "Weimann",
+    "Macejkovic",
+    "Dach",
+    "Rolfson",
 )
-STREET_SUFFIXES = ("Via", "Street", "Lane", "Road", "Avenue", "Mews", "Crescent", "Groves", "Meadows",
-                   "Light", "Ports", "Knoll", "Harbor", "Court", "Ridge")
-LINE_2 = ("Avon", "Ashley Hill", "Flat 2", "Suite 406", "Apt. 191", "Unit 7", "The Old Mill", "Block B",
-          "Floor 3", "Riverside House")
-DISTRICTS = ("Avon", "Bedfordshire", "Buckinghamshire", "Cambridgeshire", "Cheshire", "Cumbria",
-             "Derbyshire", "Devon", "Dorset", "Essex", "Kent", "Lancashire", "Norfolk", "Surrey",
-             "West Yorkshire", "Greater Manchester")
-CITIES = ("New Patienceburgh", "Aliso Viejo", "Lake Charles", "Olsonside", "Fort Shadburgh", "Kendraburgh",
-          "North Dausborough", "Suffolk", "Pricetown", "Bradford", "Sheffield", "York", "Leeds",
-          "Manchester", "Liverpool", "Chester", "Preston", "Hull", "Oldham", "Wigan", "Lancaster")
-COUNTRIES = ("Turkey", "Austria", "Democratic People's Republic of Korea", "United Kingdom", "Germany",
-             "France", "Spain", "Ireland", "Netherlands", "Belgium", "Portugal", "Italy", "Poland",
-             "Sweden", "Norway", "Canada", "United States of America", "Japan", "Brazil", "Australia")
+STREET_SUFFIXES = (
+    "Via",
+    "Street",
+    "Lane",
+    "Road",
+    "Avenue",
+    "Mews",
+    "Crescent",
+    "Groves",
+    "Meadows",
+    "Light",
+    "Ports",
+    "Knoll",
+    "Harbor",
+    "Court",
+    "Ridge",
+)
+LINE_2 = (
+    "Avon",
+    "Ashley Hill",
+    "Flat 2",
+    "Suite 406",
+    "Apt. 191",
+    "Unit 7",
+    "The Old Mill",
+    "Block B",
+    "Floor 3",
+    "Riverside House",
+)
+DISTRICTS = (
+    "Avon",
+    "Bedfordshire",
+    "Buckinghamshire",
+    "Cambridgeshire",
+    "Cheshire",
+    "Cumbria",
+    "Derbyshire",
+    "Devon",
+    "Dorset",
+    "Essex",
+    "Kent",
+    "Lancashire",
+    "Norfolk",
+    "Surrey",
+    "West Yorkshire",
+    "Greater Manchester",
+)
+CITIES = (
+    "New Patienceburgh",
+    "Aliso Viejo",
+    "Lake Charles",
+    "Olsonside",
+    "Fort Shadburgh",
+    "Kendraburgh",
+    "North Dausborough",
+    "Suffolk",
+    "Pricetown",
+    "Bradford",
+    "Sheffield",
+    "York",
+    "Leeds",
+    "Manchester",
+    "Liverpool",
+    "Chester",
+    "Preston",
+    "Hull",
+    "Oldham",
+    "Wigan",
+    "Lancaster",
+)
+COUNTRIES = (
+    "Turkey",
+    "Austria",
+    "Democratic People's Republic of Korea",
+    "United Kingdom",
+    "Germany",
+    "France",
+    "Spain",
+    "Ireland",
+    "Netherlands",
+    "Belgium",
+    "Portugal",
+    "Italy",
+    "Poland",
+    "Sweden",
+    "Norway",
+    "Canada",
+    "United States of America",
+    "Japan",
+    "Brazil",
+    "Australia",
+)
 COMPANY_SUFFIXES = ("LLC", "Inc", "Group", "and Sons", "Ltd", "PLC")
 
 
@@ -187,23 +380,31 @@ def _dimensions(rng: np.random.Generator, sizes: dict[str, int]) -> dict[str, pl
     out: dict[str, pl.DataFrame] = {}
 
     n = sizes["address"]
-    out["address"] = pl.DataFrame({
-        "address_id": np.arange(1, n + 1),
-        "address_line_1": [
-            f"{num} {STREET_NAMES[s]} {STREET_SUFFIXES[x]}"
-            for num, s, x in zip(rng.integers(1, 10_000, n), rng.integers(0, len(STREET_NAMES), n),
-                                 rng.integers(0, len(STREET_SUFFIXES), n), strict=True)
-        ],
-        "address_line_2": _str(np.where(rng.random(n) < 1 / 3, _pick(rng, LINE_2, n), None)),
-        "district": _str(np.where(rng.random(n) < 0.5, _pick(rng, DISTRICTS, n), None)),
-        "city": _str(_pick(rng, CITIES, n)),
-        "postal_code": [f"{p:05d}" if k else f"{p % 100:02d}{p // 100 % 1000:03d}-{p % 10_000:04d}"
-                        for p, k in zip(rng.integers(10_000, 100_000, n), rng.random(n) < 0.8, strict=True)],
-        "country": _str(_pick(rng, COUNTRIES, n)),
-        "phone": [f"{a} {b}" for a, b in zip(_digits(rng, n, 4), _digits(rng, n, 6), strict=True)],
-        "created_at": _ts(np.full(n, t0)),
-        "last_updated": _ts(np.full(n, t0)),
-    })
+    out["address"] = pl.DataFrame(
+        {
+            "address_id": np.arange(1, n + 1),
+            "address_line_1": [
+                f"{num} {STREET_NAMES[s]} {STREET_SUFFIXES[x]}"
+                for num, s, x in zip(
+                    rng.integers(1, 10_000, n),
+                    rng.integers(0, len(STREET_NAMES), n),
+                    rng.integers(0, len(STREET_SUFFIXES), n),
+                    strict=True,
+                )
+            ],
+            "address_line_2": _str(np.where(rng.random(n) < 1 / 3, _pick(rng, LINE_2, n), None)),
+            "district": _str(np.where(rng.random(n) < 0.5, _pick(rng, DISTRICTS, n), None)),
+            "city": _str(_pick(rng, CITIES, n)),
+            "postal_code": [
+                f"{p:05d}" if k else f"{p % 100:02d}{p // 100 % 1000:03d}-{p % 10_000:04d}"
+                for p, k in zip(rng.integers(10_000, 100_000, n), rng.random(n) < 0.8, strict=True)
+            ],
+            "country": _str(_pick(rng, COUNTRIES, n)),
+            "phone": [f"{a} {b}" for a, b in zip(_digits(rng, n, 4), _digits(rng, n, 6), strict=True)],
+            "created_at": _ts(np.full(n, t0)),
+            "last_updated": _ts(np.full(n, t0)),
+        }
+    )
 
     n = sizes["counterparty"]
     # Several counterparties share one legal address.
@@ -215,48 +416,58 @@ def _dimensions(rng: np.random.Generator, sizes: dict[str, int]) -> dict[str, pl
         name = _company(rng)
         if name not in names:
             names.append(name)
-    out["counterparty"] = pl.DataFrame({
-        "counterparty_id": np.arange(1, n + 1),
-        "counterparty_legal_name": names,
-        "legal_address_id": legal,
-        "commercial_contact": [_person(rng) for _ in range(n)],
-        "delivery_contact": [_person(rng) for _ in range(n)],
-        "created_at": _ts(np.full(n, t0)),
-        "last_updated": _ts(np.full(n, t0)),
-    })
+    out["counterparty"] = pl.DataFrame(
+        {
+            "counterparty_id": np.arange(1, n + 1),
+            "counterparty_legal_name": names,
+            "legal_address_id": legal,
+            "commercial_contact": [_person(rng) for _ in range(n)],
+            "delivery_contact": [_person(rng) for _ in range(n)],
+            "created_at": _ts(np.full(n, t0)),
+            "last_updated": _ts(np.full(n, t0)),
+        }
+    )
 
-    out["currency"] = pl.DataFrame({
-        "currency_id": np.arange(1, len(CURRENCIES) + 1),
-        "currency_code": list(CURRENCIES),
-        "created_at": _ts(np.full(len(CURRENCIES), t0)),
-        "last_updated": _ts(np.full(len(CURRENCIES), t0)),
-    })
-    out["department"] = pl.DataFrame({
-        "department_id": np.arange(1, len(DEPARTMENTS) + 1),
-        "department_name": [d[0] for d in DEPARTMENTS],
-        "location": [d[1] for d in DEPARTMENTS],
-        "manager": [d[2] for d in DEPARTMENTS],
-        "created_at": _ts(np.full(len(DEPARTMENTS), t0)),
-        "last_updated": _ts(np.full(len(DEPARTMENTS), t0)),
-    })
-    out["payment_type"] = pl.DataFrame({
-        "payment_type_id": np.arange(1, len(PAYMENT_TYPES) + 1),
-        "payment_type_name": list(PAYMENT_TYPES),
-        "created_at": _ts(np.full(len(PAYMENT_TYPES), t0)),
-        "last_updated": _ts(np.full(len(PAYMENT_TYPES), t0)),
-    })
+    out["currency"] = pl.DataFrame(
+        {
+            "currency_id": np.arange(1, len(CURRENCIES) + 1),
+            "currency_code": list(CURRENCIES),
+            "created_at": _ts(np.full(len(CURRENCIES), t0)),
+            "last_updated": _ts(np.full(len(CURRENCIES), t0)),
+        }
+    )
+    out["department"] = pl.DataFrame(
+        {
+            "department_id": np.arange(1, len(DEPARTMENTS) + 1),
+            "department_name": [d[0] for d in DEPARTMENTS],
+            "location": [d[1] for d in DEPARTMENTS],
+            "manager": [d[2] for d in DEPARTMENTS],
+            "created_at": _ts(np.full(len(DEPARTMENTS), t0)),
+            "last_updated": _ts(np.full(len(DEPARTMENTS), t0)),
+        }
+    )
+    out["payment_type"] = pl.DataFrame(
+        {
+            "payment_type_id": np.arange(1, len(PAYMENT_TYPES) + 1),
+            "payment_type_name": list(PAYMENT_TYPES),
+            "created_at": _ts(np.full(len(PAYMENT_TYPES), t0)),
+            "last_updated": _ts(np.full(len(PAYMENT_TYPES), t0)),
+        }
+    )
 
     n = sizes["staff"]
     people = _unique_names(rng, n)
-    out["staff"] = pl.DataFrame({
-        "staff_id": np.arange(1, n + 1),
-        "first_name": [f for f, _ in people],
-        "last_name": [last for _, last in people],
-        "department_id": rng.integers(1, len(DEPARTMENTS) + 1, n),
-        "email_address": [staff_email(f, last) for f, last in people],
-        "created_at": _ts(np.full(n, t0)),
-        "last_updated": _ts(np.full(n, t0)),
-    })
+    out["staff"] = pl.DataFrame(
+        {
+            "staff_id": np.arange(1, n + 1),
+            "first_name": [f for f, _ in people],
+            "last_name": [last for _, last in people],
+            "department_id": rng.integers(1, len(DEPARTMENTS) + 1, n),
+            "email_address": [staff_email(f, last) for f, last in people],
+            "created_at": _ts(np.full(n, t0)),
+            "last_updated": _ts(np.full(n, t0)),
+        }
+    )
     return out
 
 
@@ -273,25 +484,30 @@ def _designs(rng: np.random.Generator, n: int) -> tuple[pl.DataFrame, np.ndarray
     # A tenth of the catalogue exists from the start; the rest arrives steadily over the period.
     n0 = max(1, n // 10)
     span = ORDERS_END_MS - ORDERS_START_MS
-    created = np.concatenate([
-        np.full(n0, DIMENSIONS_CREATED_MS, dtype=np.int64),
-        np.sort(ORDERS_START_MS + rng.integers(0, span, n - n0)),
-    ])
+    created = np.concatenate(
+        [
+            np.full(n0, DIMENSIONS_CREATED_MS, dtype=np.int64),
+            np.sort(ORDERS_START_MS + rng.integers(0, span, n - n0)),
+        ]
+    )
     words = rng.integers(0, len(DESIGN_WORDS), n)
     word_s = pl.Series(np.asarray(DESIGN_WORDS, dtype=object)[words].astype(str))
     days = _days(created // DAY_MS).dt.strftime("%Y%m%d")
     letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype="S1")[rng.integers(0, 26, (n, 4))]
     letters_s = pl.Series(np.ascontiguousarray(letters).view("S4").ravel().astype("U4"))
     file_name = pl.select(
-        pl.concat_str([word_s.str.to_lowercase(), days, letters_s], separator="-") + ".json").to_series()
-    df = pl.DataFrame({
-        "design_id": np.arange(1, n + 1),
-        "created_at": _ts(created),
-        "design_name": word_s,
-        "file_location": _pick(rng, FILE_LOCATIONS, n).astype(str),
-        "file_name": file_name,
-        "last_updated": _ts(created),
-    })
+        pl.concat_str([word_s.str.to_lowercase(), days, letters_s], separator="-") + ".json"
+    ).to_series()
+    df = pl.DataFrame(
+        {
+            "design_id": np.arange(1, n + 1),
+            "created_at": _ts(created),
+            "design_name": word_s,
+            "file_location": _pick(rng, FILE_LOCATIONS, n).astype(str),
+            "file_name": file_name,
+            "last_updated": _ts(created),
+        }
+    )
     return df, created
 
 
@@ -319,20 +535,22 @@ def _orders(rng: np.random.Generator, sizes: dict[str, int], design_created: np.
     so_cur = rng.integers(1, len(CURRENCIES) + 1, n)
     so_day = created // DAY_MS
     so_pay_day = so_day + rng.integers(0, 8, n)
-    sales = pl.DataFrame({
-        "sales_order_id": np.arange(1, n + 1),
-        "created_at": _ts(created),
-        "last_updated": _ts(updated),
-        "design_id": design_id,
-        "staff_id": rng.integers(1, n_staff + 1, n),
-        "counterparty_id": so_cp,
-        "units_sold": units,
-        "unit_price": price_c / 100,
-        "currency_id": so_cur,
-        "agreed_delivery_date": _days(so_day + rng.integers(0, 8, n)),
-        "agreed_payment_date": _days(so_pay_day),
-        "agreed_delivery_location_id": rng.integers(1, n_addr + 1, n),
-    })
+    sales = pl.DataFrame(
+        {
+            "sales_order_id": np.arange(1, n + 1),
+            "created_at": _ts(created),
+            "last_updated": _ts(updated),
+            "design_id": design_id,
+            "staff_id": rng.integers(1, n_staff + 1, n),
+            "counterparty_id": so_cp,
+            "units_sold": units,
+            "unit_price": price_c / 100,
+            "currency_id": so_cur,
+            "agreed_delivery_date": _days(so_day + rng.integers(0, 8, n)),
+            "agreed_payment_date": _days(so_pay_day),
+            "agreed_delivery_location_id": rng.integers(1, n_addr + 1, n),
+        }
+    )
     so_amount = units * price_c
     so_created = created
 
@@ -347,20 +565,22 @@ def _orders(rng: np.random.Generator, sizes: dict[str, int], design_created: np.
     po_cur = rng.integers(1, len(CURRENCIES) + 1, n)
     po_day = created // DAY_MS
     po_pay_day = po_day + rng.integers(0, 8, n)
-    purchases = pl.DataFrame({
-        "purchase_order_id": np.arange(1, n + 1),
-        "created_at": _ts(created),
-        "last_updated": _ts(updated),
-        "staff_id": rng.integers(1, n_staff + 1, n),
-        "counterparty_id": po_cp,
-        "item_code": codes,
-        "item_quantity": qty,
-        "item_unit_price": iprice_c / 100,
-        "currency_id": po_cur,
-        "agreed_delivery_date": _days(po_day + rng.integers(0, 8, n)),
-        "agreed_payment_date": _days(po_pay_day),
-        "agreed_delivery_location_id": rng.integers(1, n_addr + 1, n),
-    })
+    purchases = pl.DataFrame(
+        {
+            "purchase_order_id": np.arange(1, n + 1),
+            "created_at": _ts(created),
+            "last_updated": _ts(updated),
+            "staff_id": rng.integers(1, n_staff + 1, n),
+            "counterparty_id": po_cp,
+            "item_code": codes,
+            "item_quantity": qty,
+            "item_unit_price": iprice_c / 100,
+            "currency_id": po_cur,
+            "agreed_delivery_date": _days(po_day + rng.integers(0, 8, n)),
+            "agreed_payment_date": _days(po_pay_day),
+            "agreed_delivery_location_id": rng.integers(1, n_addr + 1, n),
+        }
+    )
 
     # --- transactions: one per order, numbered in order of creation across both kinds
     n_so = sizes["sales_order"]
@@ -370,14 +590,16 @@ def _orders(rng: np.random.Generator, sizes: dict[str, int], design_created: np.
     order_id = np.where(is_sale, order + 1, order - n_so + 1)
     t_created = all_created[order]
     nt = len(order)
-    transactions = pl.DataFrame({
-        "transaction_id": np.arange(1, nt + 1),
-        "transaction_type": np.where(is_sale, "SALE", "PURCHASE"),
-        "sales_order_id": pl.Series(order_id).set(pl.Series(~is_sale), None),
-        "purchase_order_id": pl.Series(order_id).set(pl.Series(is_sale), None),
-        "created_at": _ts(t_created),
-        "last_updated": _ts(t_created),
-    })
+    transactions = pl.DataFrame(
+        {
+            "transaction_id": np.arange(1, nt + 1),
+            "transaction_type": np.where(is_sale, "SALE", "PURCHASE"),
+            "sales_order_id": pl.Series(order_id).set(pl.Series(~is_sale), None),
+            "purchase_order_id": pl.Series(order_id).set(pl.Series(is_sale), None),
+            "created_at": _ts(t_created),
+            "last_updated": _ts(t_created),
+        }
+    )
 
     # --- payments: one per transaction
     amount_c = np.concatenate([so_amount, qty * iprice_c])[order]
@@ -388,22 +610,23 @@ def _orders(rng: np.random.Generator, sizes: dict[str, int], design_created: np.
     hi = pay_day * DAY_MS + DAY_MS - 1
     paid_at = lo + (rng.random(nt) * (hi - lo + 1)).astype(np.int64)
     paid = (rng.random(nt) < PAID_SHARE) & (lo <= hi) & (hi < ORDERS_END_MS)
-    payments = pl.DataFrame({
-        "payment_id": np.arange(1, nt + 1),
-        "created_at": _ts(t_created),
-        "last_updated": _ts(np.where(paid, paid_at, t_created)),
-        "transaction_id": np.arange(1, nt + 1),
-        "counterparty_id": cp,
-        "payment_amount": amount_c / 100,
-        "currency_id": cur,
-        "payment_type_id": np.where(is_sale, 1, 3),
-        "paid": paid,
-        "payment_date": _days(pay_day),
-        "company_ac_number": _digits(rng, nt, 8),
-        "counterparty_ac_number": _digits(rng, nt, 8),
-    })
-    return {"sales_order": sales, "purchase_order": purchases, "transaction": transactions,
-            "payment": payments}
+    payments = pl.DataFrame(
+        {
+            "payment_id": np.arange(1, nt + 1),
+            "created_at": _ts(t_created),
+            "last_updated": _ts(np.where(paid, paid_at, t_created)),
+            "transaction_id": np.arange(1, nt + 1),
+            "counterparty_id": cp,
+            "payment_amount": amount_c / 100,
+            "currency_id": cur,
+            "payment_type_id": np.where(is_sale, 1, 3),
+            "paid": paid,
+            "payment_date": _days(pay_day),
+            "company_ac_number": _digits(rng, nt, 8),
+            "counterparty_ac_number": _digits(rng, nt, 8),
+        }
+    )
+    return {"sales_order": sales, "purchase_order": purchases, "transaction": transactions, "payment": payments}
 
 
 def generate_totesys(scale: float = 1.0, seed: int = 42) -> dict[str, pl.DataFrame]:
@@ -425,19 +648,26 @@ ORDER_SIDE: tuple[tuple[str, ...], ...] = (("sales_order", "transaction"), ("pur
 PARALLEL_MIN_ROWS = 50_000
 
 
-def _copy(cur: psycopg.Cursor, table: str, df: pl.DataFrame, progress: Progress | None,
-          freeze: bool = True) -> None:
+def _copy(cur: psycopg.Cursor, table: str, df: pl.DataFrame, progress: Progress | None, freeze: bool = True) -> None:
     total = df.height
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv{})").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, df.columns)),
-        sql.SQL(", FREEZE" if freeze else ""))
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, df.columns)),
+        sql.SQL(", FREEZE" if freeze else ""),
+    )
     if progress:
         progress(table, 0, total)
     with cur.copy(stmt) as copy:
         for start in range(0, total, CHUNK_ROWS):
             chunk = df.slice(start, CHUNK_ROWS)
-            copy.write(chunk.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.3f",
-                                       date_format="%Y-%m-%d", float_precision=2))
+            copy.write(
+                chunk.write_csv(
+                    include_header=False,
+                    datetime_format="%Y-%m-%d %H:%M:%S%.3f",
+                    date_format="%Y-%m-%d",
+                    float_precision=2,
+                )
+            )
             if progress and start + chunk.height < total:
                 progress(table, start + chunk.height, total)
     if progress:
@@ -453,8 +683,7 @@ def _can_skip_fk_triggers(conn: psycopg.Connection) -> bool:
         return False
 
 
-def _load_worker(dsn: str, tables: tuple[str, ...], frames: dict[str, pl.DataFrame],
-                 progress: Progress | None) -> None:
+def _load_worker(dsn: str, tables: tuple[str, ...], frames: dict[str, pl.DataFrame], progress: Progress | None) -> None:
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SET session_replication_role = replica")
         for table in tables:
@@ -462,9 +691,7 @@ def _load_worker(dsn: str, tables: tuple[str, ...], frames: dict[str, pl.DataFra
         conn.commit()
 
 
-def seed_totesys(
-    dsn: str, scale: float = 1.0, seed: int = 42, progress: Progress | None = None
-) -> dict[str, int]:
+def seed_totesys(dsn: str, scale: float = 1.0, seed: int = 42, progress: Progress | None = None) -> dict[str, int]:
     """(Re)create and fill totesys at `scale`; returns the row count per table.
 
     progress(table, rows_done, rows_total) is called as tables load (possibly from two threads, never
@@ -485,8 +712,11 @@ def seed_totesys(
         conn.commit()
         parallel = frames["payment"].height >= PARALLEL_MIN_ROWS and _can_skip_fk_triggers(conn)
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                sql.SQL(", ").join(map(sql.Identifier, TOTESYS_TABLES))))
+            cur.execute(
+                sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                    sql.SQL(", ").join(map(sql.Identifier, TOTESYS_TABLES))
+                )
+            )
             for table, df in frames.items():
                 if not (parallel and table in big):
                     _copy(cur, table, df, progress)
@@ -499,7 +729,8 @@ def seed_totesys(
                 pk = PRIMARY_KEYS[table]
                 stmt = sql.SQL(
                     "SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(max({pk}), 1),"
-                    " max({pk}) IS NOT NULL) FROM {t}").format(pk=sql.Identifier(pk), t=sql.Identifier(table))
+                    " max({pk}) IS NOT NULL) FROM {t}"
+                ).format(pk=sql.Identifier(pk), t=sql.Identifier(table))
                 conn.execute(stmt, (table, pk))
         conn.autocommit = True
         conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, TOTESYS_TABLES))))

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
 from reveries_pipeline.totesys.seed import (
     CITIES,
@@ -42,7 +43,8 @@ def _clock(now: datetime | None) -> datetime:
 
 
 def _ids(conn: psycopg.Connection, table: str) -> list[int]:
-    return [r[0] for r in conn.execute(f'SELECT "{table}_id" FROM "{table}" ORDER BY 1')]  # noqa: S608
+    query = sql.SQL("SELECT {} FROM {} ORDER BY 1").format(sql.Identifier(f"{table}_id"), sql.Identifier(table))
+    return [r[0] for r in conn.execute(query)]
 
 
 def _choice(rng: np.random.Generator, ids: list[int]) -> int:
@@ -62,14 +64,23 @@ def _payment(conn, rng, now, transaction_id, counterparty_id, amount, currency_i
         "INSERT INTO payment (created_at, last_updated, transaction_id, counterparty_id, payment_amount,"
         " currency_id, payment_type_id, paid, payment_date, company_ac_number, counterparty_ac_number)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, false, %s, %s, %s)",
-        (now, now, transaction_id, counterparty_id, amount, currency_id, type_id, pay_date,
-         int(rng.integers(10_000_000, 100_000_000)), int(rng.integers(10_000_000, 100_000_000))),
+        (
+            now,
+            now,
+            transaction_id,
+            counterparty_id,
+            amount,
+            currency_id,
+            type_id,
+            pay_date,
+            int(rng.integers(10_000_000, 100_000_000)),
+            int(rng.integers(10_000_000, 100_000_000)),
+        ),
     )
 
 
 def _new_orders(conn: psycopg.Connection, rng: np.random.Generator, now: datetime, orders: int) -> Changes:
-    staff, counterparties, addresses, designs = (
-        _ids(conn, t) for t in ("staff", "counterparty", "address", "design"))
+    staff, counterparties, addresses, designs = (_ids(conn, t) for t in ("staff", "counterparty", "address", "design"))
     n_sales = int(rng.binomial(orders, SALES_SHARE))
     for i in range(orders):
         cp = _choice(rng, counterparties)
@@ -82,31 +93,57 @@ def _new_orders(conn: psycopg.Connection, rng: np.random.Generator, now: datetim
                 " units_sold, unit_price, currency_id, agreed_delivery_date, agreed_payment_date,"
                 " agreed_delivery_location_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " RETURNING sales_order_id",
-                (now, now, _choice(rng, designs), _choice(rng, staff), cp, units, _money(cents), currency,
-                 delivery, pay_date, _choice(rng, addresses)),
+                (
+                    now,
+                    now,
+                    _choice(rng, designs),
+                    _choice(rng, staff),
+                    cp,
+                    units,
+                    _money(cents),
+                    currency,
+                    delivery,
+                    pay_date,
+                    _choice(rng, addresses),
+                ),
             ).fetchone()
             (txn_id,) = conn.execute(
                 "INSERT INTO transaction (transaction_type, sales_order_id, created_at, last_updated)"
-                " VALUES ('SALE', %s, %s, %s) RETURNING transaction_id", (order_id, now, now)).fetchone()
+                " VALUES ('SALE', %s, %s, %s) RETURNING transaction_id",
+                (order_id, now, now),
+            ).fetchone()
             _payment(conn, rng, now, txn_id, cp, _money(units * cents), currency, 1, pay_date)
         else:
             qty, cents = int(rng.integers(1, 1_000)), int(rng.integers(300, 100_001))
-            code = "".join(chr(c) for c in np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", np.uint8)[
-                rng.integers(0, 36, 7)])
+            code = "".join(
+                chr(c) for c in np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", np.uint8)[rng.integers(0, 36, 7)]
+            )
             (order_id,) = conn.execute(
                 "INSERT INTO purchase_order (created_at, last_updated, staff_id, counterparty_id, item_code,"
                 " item_quantity, item_unit_price, currency_id, agreed_delivery_date, agreed_payment_date,"
                 " agreed_delivery_location_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " RETURNING purchase_order_id",
-                (now, now, _choice(rng, staff), cp, code, qty, _money(cents), currency, delivery, pay_date,
-                 _choice(rng, addresses)),
+                (
+                    now,
+                    now,
+                    _choice(rng, staff),
+                    cp,
+                    code,
+                    qty,
+                    _money(cents),
+                    currency,
+                    delivery,
+                    pay_date,
+                    _choice(rng, addresses),
+                ),
             ).fetchone()
             (txn_id,) = conn.execute(
                 "INSERT INTO transaction (transaction_type, purchase_order_id, created_at, last_updated)"
-                " VALUES ('PURCHASE', %s, %s, %s) RETURNING transaction_id", (order_id, now, now)).fetchone()
+                " VALUES ('PURCHASE', %s, %s, %s) RETURNING transaction_id",
+                (order_id, now, now),
+            ).fetchone()
             _payment(conn, rng, now, txn_id, cp, _money(qty * cents), currency, 3, pay_date)
-    return {"sales_order": n_sales, "purchase_order": orders - n_sales, "transaction": orders,
-            "payment": orders}
+    return {"sales_order": n_sales, "purchase_order": orders - n_sales, "transaction": orders, "payment": orders}
 
 
 def _pay_some(conn: psycopg.Connection, rng: np.random.Generator, now: datetime, k: int) -> int:
@@ -117,10 +154,15 @@ def _pay_some(conn: psycopg.Connection, rng: np.random.Generator, now: datetime,
         start = int(rng.integers(1, max_id + 1))
         row = conn.execute(
             "SELECT payment_id FROM payment WHERE payment_id >= %s AND NOT paid AND NOT payment_id = ANY(%s)"
-            " ORDER BY payment_id LIMIT 1", (start, list(picked))).fetchone()
+            " ORDER BY payment_id LIMIT 1",
+            (start, list(picked)),
+        ).fetchone()
         if row is None:
-            row = conn.execute("SELECT payment_id FROM payment WHERE NOT paid AND NOT payment_id = ANY(%s)"
-                               " ORDER BY payment_id LIMIT 1", (list(picked),)).fetchone()
+            row = conn.execute(
+                "SELECT payment_id FROM payment WHERE NOT paid AND NOT payment_id = ANY(%s)"
+                " ORDER BY payment_id LIMIT 1",
+                (list(picked),),
+            ).fetchone()
         if row is None:
             break
         picked.add(row[0])
@@ -128,7 +170,8 @@ def _pay_some(conn: psycopg.Connection, rng: np.random.Generator, now: datetime,
         return 0
     return conn.execute(
         "UPDATE payment SET paid = true, last_updated = %s WHERE payment_id = ANY(%s) AND NOT paid",
-        (now, sorted(picked))).rowcount
+        (now, sorted(picked)),
+    ).rowcount
 
 
 def _edit_address(conn, rng, now) -> int:
@@ -137,8 +180,10 @@ def _edit_address(conn, rng, now) -> int:
         return 0
     phone = f"{rng.integers(1000, 10_000)} {rng.integers(100_000, 1_000_000)}"
     city = CITIES[int(rng.integers(len(CITIES)))]
-    return conn.execute("UPDATE address SET phone = %s, city = %s, last_updated = %s WHERE address_id = %s",
-                        (phone, city, now, _choice(rng, ids))).rowcount
+    return conn.execute(
+        "UPDATE address SET phone = %s, city = %s, last_updated = %s WHERE address_id = %s",
+        (phone, city, now, _choice(rng, ids)),
+    ).rowcount
 
 
 def _move_department(conn, rng, now) -> int:
@@ -147,8 +192,10 @@ def _move_department(conn, rng, now) -> int:
         return 0
     dep_id, location = rows[int(rng.integers(len(rows)))]
     others = [c for c in DEPARTMENT_LOCATIONS if c != location]
-    return conn.execute("UPDATE department SET location = %s, last_updated = %s WHERE department_id = %s",
-                        (others[int(rng.integers(len(others)))], now, dep_id)).rowcount
+    return conn.execute(
+        "UPDATE department SET location = %s, last_updated = %s WHERE department_id = %s",
+        (others[int(rng.integers(len(others)))], now, dep_id),
+    ).rowcount
 
 
 def _new_design(conn, rng, now) -> int:
@@ -157,8 +204,14 @@ def _new_design(conn, rng, now) -> int:
     conn.execute(
         "INSERT INTO design (created_at, design_name, file_location, file_name, last_updated)"
         " VALUES (%s, %s, %s, %s, %s)",
-        (now, word, FILE_LOCATIONS[int(rng.integers(len(FILE_LOCATIONS)))],
-         design_file_name(word, now.strftime("%Y%m%d"), letters), now))
+        (
+            now,
+            word,
+            FILE_LOCATIONS[int(rng.integers(len(FILE_LOCATIONS)))],
+            design_file_name(word, now.strftime("%Y%m%d"), letters),
+            now,
+        ),
+    )
     return 1
 
 
@@ -171,12 +224,12 @@ def _new_staff(conn, rng, now) -> int:
     conn.execute(
         "INSERT INTO staff (first_name, last_name, department_id, email_address, created_at, last_updated)"
         " VALUES (%s, %s, %s, %s, %s, %s)",
-        (first, last, _choice(rng, departments), staff_email(first, last), now, now))
+        (first, last, _choice(rng, departments), staff_email(first, last), now, now),
+    )
     return 1
 
 
-_EVENTS = {"address": _edit_address, "department": _move_department, "design": _new_design,
-           "staff": _new_staff}
+_EVENTS = {"address": _edit_address, "department": _move_department, "design": _new_design, "staff": _new_staff}
 
 
 def simulate_step(
@@ -198,8 +251,11 @@ def simulate_step(
     with conn.transaction():
         # Payments settle at about the rate orders arrive (the seeded share paid is ~70%).
         paid = _pay_some(conn, rng, now, max(1, int(rng.binomial(2 * orders, SALES_SHARE / 2))))
-        changes = _new_orders(conn, rng, now, orders) if orders > 0 else {
-            "sales_order": 0, "purchase_order": 0, "transaction": 0, "payment": 0}
+        changes = (
+            _new_orders(conn, rng, now, orders)
+            if orders > 0
+            else {"sales_order": 0, "purchase_order": 0, "transaction": 0, "payment": 0}
+        )
         changes["payment"] += paid
         changes["payments_paid"] = paid
         for event, apply in _EVENTS.items():

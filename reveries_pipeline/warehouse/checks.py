@@ -56,8 +56,10 @@ def reconciliation(wh_conn, src_conn, table: str) -> AssetCheckResult:
     source = RECONCILED[table]
     if table in FACT_VERSION_KEY:
         natural_id = FACT_VERSION_KEY[table][0]
-        ours = _count(wh_conn, sql.SQL("SELECT count(DISTINCT {}) FROM {}").format(
-            sql.Identifier(natural_id), sql.Identifier(table)))
+        ours = _count(
+            wh_conn,
+            sql.SQL("SELECT count(DISTINCT {}) FROM {}").format(sql.Identifier(natural_id), sql.Identifier(table)),
+        )
     else:
         ours = _count(wh_conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
     theirs = _count(src_conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(source)))
@@ -73,8 +75,12 @@ def reconciliation(wh_conn, src_conn, table: str) -> AssetCheckResult:
 def max_record_ids(conn) -> dict[str, int]:
     """The highest record id per fact: checks after a load look only at rows above it."""
     return {
-        fact: _count(conn, sql.SQL("SELECT coalesce(max({}), 0) FROM {}").format(
-            sql.Identifier(RECORD_ID[fact]), sql.Identifier(fact)))
+        fact: _count(
+            conn,
+            sql.SQL("SELECT coalesce(max({}), 0) FROM {}").format(
+                sql.Identifier(RECORD_ID[fact]), sql.Identifier(fact)
+            ),
+        )
         for fact in FACT_TABLES
     }
 
@@ -84,17 +90,20 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     fks = [(column, dim, dim_column) for f, column, dim, dim_column in FOREIGN_KEYS if f == fact]
     counts = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE f.{c} IS NOT NULL AND {a}.{dc} IS NULL)").format(
-            c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column))
+            c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column)
+        )
         for i, (column, _dim, dim_column) in enumerate(fks)
     )
     joins = sql.SQL(" ").join(
         sql.SQL("LEFT JOIN {d} {a} ON {a}.{dc} = f.{c}").format(
-            d=sql.Identifier(dim), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column), c=sql.Identifier(column))
+            d=sql.Identifier(dim), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column), c=sql.Identifier(column)
+        )
         for i, (column, dim, dim_column) in enumerate(fks)
     )
     row = conn.execute(
         sql.SQL("SELECT {counts} FROM {fact} f {joins} WHERE f.{rid} > %s").format(
-            counts=counts, fact=sql.Identifier(fact), joins=joins, rid=sql.Identifier(RECORD_ID[fact])),
+            counts=counts, fact=sql.Identifier(fact), joins=joins, rid=sql.Identifier(RECORD_ID[fact])
+        ),
         (since_record_id,),
     ).fetchone()
     orphans = {f"{column} -> {dim}": n for (column, dim, _), n in zip(fks, row, strict=True) if n}
@@ -113,8 +122,11 @@ def current_view(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     scope = sql.SQL("")
     if since_record_id:
         scope = sql.SQL(" WHERE {nid} IN (SELECT {nid} FROM {fact} WHERE {rid} > {since})").format(
-            nid=sql.Identifier(natural_id), fact=sql.Identifier(fact),
-            rid=sql.Identifier(RECORD_ID[fact]), since=sql.Literal(since_record_id))
+            nid=sql.Identifier(natural_id),
+            fact=sql.Identifier(fact),
+            rid=sql.Identifier(RECORD_ID[fact]),
+            since=sql.Literal(since_record_id),
+        )
     rows, ids = conn.execute(
         sql.SQL("SELECT count(*), count(DISTINCT {}) FROM {}{}").format(
             sql.Identifier(natural_id), sql.Identifier(f"{fact}_current"), scope

@@ -91,17 +91,14 @@ def _conform(frame: pl.DataFrame, columns: list[str], table: str, batch_key: str
     extra = [c for c in frame.columns if c not in columns]
     if missing or extra:
         raise ValueError(
-            f"batch {batch_key!r} does not match {table}: "
-            f"missing columns {missing}, unexpected columns {extra}"
+            f"batch {batch_key!r} does not match {table}: missing columns {missing}, unexpected columns {extra}"
         )
     return frame.select(columns)
 
 
 def _create_staging(conn: psycopg.Connection, table: str) -> sql.Identifier:
     staging = sql.Identifier(f"_stage_{table}_{next(_staging_ids)}")
-    conn.execute(
-        sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, sql.Identifier(table))
-    )
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, sql.Identifier(table)))
     alters = [sql.SQL("ADD COLUMN {} BIGINT NOT NULL").format(sql.Identifier(_SEQ))]
     if table in RECORD_ID:
         alters.insert(0, sql.SQL("DROP COLUMN {}").format(sql.Identifier(RECORD_ID[table])))
@@ -199,9 +196,9 @@ def _dimension_upsert(table: str, staging: sql.Identifier, columns: list[str]) -
     key = sql.Identifier(DIMENSION_KEY[table])
     others = [sql.Identifier(c) for c in columns if c != DIMENSION_KEY[table]]
     # Several rows for one key in these batches: the last one wins (and ON CONFLICT sees one row).
-    latest = sql.SQL(
-        "SELECT DISTINCT ON ({key}) {cols} FROM {staging} ORDER BY {key}, {seq} DESC"
-    ).format(key=key, cols=cols, staging=staging, seq=sql.Identifier(_SEQ))
+    latest = sql.SQL("SELECT DISTINCT ON ({key}) {cols} FROM {staging} ORDER BY {key}, {seq} DESC").format(
+        key=key, cols=cols, staging=staging, seq=sql.Identifier(_SEQ)
+    )
     if table == "dim_date" or not others:
         conflict = sql.SQL("DO NOTHING")
     else:
@@ -216,9 +213,7 @@ def _dimension_upsert(table: str, staging: sql.Identifier, columns: list[str]) -
 
 
 def _is_empty(conn: psycopg.Connection, table: str) -> bool:
-    return conn.execute(
-        sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))
-    ).fetchone()[0]
+    return conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))).fetchone()[0]
 
 
 def _drop_foreign_keys(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
@@ -264,9 +259,7 @@ def _load_into_empty_table(conn: psycopg.Connection, table: str, frame: pl.DataF
     return frame.height
 
 
-def _merge(
-    conn: psycopg.Connection, table: str, staging: sql.Identifier, columns: list[str], staged_rows: int
-) -> int:
+def _merge(conn: psycopg.Connection, table: str, staging: sql.Identifier, columns: list[str], staged_rows: int) -> int:
     """Merge staging into the target table; return the number of rows inserted or updated."""
     target = sql.Identifier(table)
     with conn.cursor() as cur:
@@ -284,9 +277,7 @@ def _merge(
                 cur.execute(
                     sql.SQL("ALTER TABLE {} {}").format(
                         target,
-                        sql.SQL(", ").join(
-                            sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(n)) for n, _ in fks
-                        ),
+                        sql.SQL(", ").join(sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(n)) for n, _ in fks),
                     )
                 )
             cur.execute(_fact_insert(table, staging, columns))
@@ -307,9 +298,7 @@ def _merge(
         return max(loaded, 0)
 
 
-def load_table_batches(
-    conn: psycopg.Connection, table: str, batches: Iterable[tuple[str, pl.DataFrame]]
-) -> LoadResult:
+def load_table_batches(conn: psycopg.Connection, table: str, batches: Iterable[tuple[str, pl.DataFrame]]) -> LoadResult:
     """Apply the not-yet-applied batches of one table with one COPY and one merge, plus their ledger rows.
 
     Runs inside the caller's transaction (as a savepoint; as its own transaction on an autocommit

@@ -24,6 +24,7 @@ from reveries_pipeline.warehouse.schema import WAREHOUSE_TABLES
 
 warehouse_job = define_asset_job(
     "warehouse_job",
+    tags={"reveries/derived_state": "writer"},  # one derived-state writer at a time (dagster.yaml)
     selection=AssetSelection.groups(WAREHOUSE_GROUP),
     description="Load every processed batch not yet in the warehouse's load ledger.",
 )

@@ -106,9 +106,7 @@ def test_dashboard_headline_follows_filters(dashboard, tmp_path):
             _assert_headline(page, all_currencies)
 
             # pick one currency in the sidebar selectbox
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-                has_text="Currency"
-            ).click()
+            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Currency").click()
             page.get_by_role("option", name="USD", exact=True).click()
             _assert_headline(page, usd)
             _wait_rendered(page)

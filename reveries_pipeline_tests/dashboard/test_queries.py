@@ -128,15 +128,9 @@ def seed_warehouse(dsn: str, *, ledger: bool = True) -> None:
                 "INSERT INTO dim_design VALUES (%s, %s, '/designs', %s)",
                 [(k, v, f"{v.lower()}.json") for k, v in DESIGNS.items()],
             )
-            cur.execute(
-                "INSERT INTO dim_location VALUES (1, '1 Street', NULL, NULL, 'Leeds', 'LS1', 'UK', '0')"
-            )
-            cur.executemany(
-                "INSERT INTO dim_payment_type VALUES (%s, %s)", [(1, "SALES_RECEIPT"), (2, "PURCHASE")]
-            )
-            cur.executemany(
-                "INSERT INTO dim_transaction VALUES (%s, 'SALE', NULL, NULL)", [(t,) for t in range(1, 13)]
-            )
+            cur.execute("INSERT INTO dim_location VALUES (1, '1 Street', NULL, NULL, 'Leeds', 'LS1', 'UK', '0')")
+            cur.executemany("INSERT INTO dim_payment_type VALUES (%s, %s)", [(1, "SALES_RECEIPT"), (2, "PURCHASE")])
+            cur.executemany("INSERT INTO dim_transaction VALUES (%s, 'SALE', NULL, NULL)", [(t,) for t in range(1, 13)])
             cur.executemany(
                 "INSERT INTO fact_sales_order VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s,"
                 " '2024-09-01', '2024-09-02', 1)",
@@ -158,9 +152,7 @@ def seed_warehouse(dsn: str, *, ledger: bool = True) -> None:
                 ("fact_purchase_order", "purchase_record_id"),
                 ("fact_payment", "payment_record_id"),
             ):
-                cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), max({col})) FROM {table}"
-                )
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), max({col})) FROM {table}")
 
 
 # ---------------------------------------------------------------- independent answers in Python
@@ -265,9 +257,7 @@ def test_unknown_parameters_are_refused(conn):
 def test_indexes_apply_idempotently(conn):
     assert queries.apply_indexes(conn)
     assert queries.apply_indexes(conn)
-    names = {
-        r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%current_idx'")
-    }
+    names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%current_idx'")}
     assert names == {
         "fact_sales_order_current_idx",
         "fact_purchase_order_current_idx",
@@ -432,13 +422,7 @@ def _ageing(as_of: date):
             continue
         days = (as_of - payment_date).days
         bucket, order = (
-            ("0-30", 1)
-            if days <= 30
-            else ("31-60", 2)
-            if days <= 60
-            else ("61-90", 3)
-            if days <= 90
-            else ("90+", 4)
+            ("0-30", 1) if days <= 30 else ("31-60", 2) if days <= 60 else ("61-90", 3) if days <= 90 else ("90+", 4)
         )
         a = acc.setdefault((order, CURRENCIES[r[8]], bucket), [0, D(0), payment_date])
         a[0] += 1

@@ -31,8 +31,9 @@ def all_rows(store, table) -> pl.DataFrame:
 
 
 def materialized_metadata(result, table):
-    [mat] = [m for m in result.asset_materializations_for_node("raw_totesys_tables")
-             if m.asset_key.path == ["raw", table]]
+    [mat] = [
+        m for m in result.asset_materializations_for_node("raw_totesys_tables") if m.asset_key.path == ["raw", table]
+    ]
     return {k: v.value for k, v in mat.metadata.items()}
 
 
@@ -72,8 +73,10 @@ def test_incremental_capture_of_inserts_and_updates(run_ingestion, ingestion_sto
     run_ingestion()
     with psycopg.connect(source) as conn:
         new_id = add_sales_order(conn, T0 + timedelta(hours=1))
-        conn.execute("UPDATE sales_order SET units_sold = 2000, last_updated = %s WHERE sales_order_id = 1",
-                     (T0 + timedelta(hours=2),))
+        conn.execute(
+            "UPDATE sales_order SET units_sold = 2000, last_updated = %s WHERE sales_order_id = 1",
+            (T0 + timedelta(hours=2),),
+        )
     result = run_ingestion()
     keys = batches(ingestion_store, "sales_order")
     assert len(keys) == 2 and keys == sorted(keys)

@@ -154,9 +154,7 @@ def test_ecs_readme_dagster_yaml_is_valid_launcher_config(monkeypatch):
     from dagster._config.field import resolve_to_config_type
 
     monkeypatch.setenv("REVERIES_CODE_TASK_DEFINITION_ARN", "arn:aws:ecs:eu-west-2:1:task-definition/x:1")
-    result = process_config(
-        resolve_to_config_type(Shape(ecs.EcsRunLauncher.config_type())), launcher["config"]
-    )
+    result = process_config(resolve_to_config_type(Shape(ecs.EcsRunLauncher.config_type())), launcher["config"])
     assert result.success, result.errors
 
 

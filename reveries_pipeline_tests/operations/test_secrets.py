@@ -15,8 +15,9 @@ def with_password(dsn: str) -> str:
     return dsn.replace("postgresql://postgres:@", f"postgresql://postgres:{PASSWORD}@")
 
 
-def test_password_in_dsn_never_appears_in_logs_or_metadata(seeded_source, warehouse_dsn, ingestion_store,
-                                                           processed_store, monkeypatch, caplog, capfd):
+def test_password_in_dsn_never_appears_in_logs_or_metadata(
+    seeded_source, warehouse_dsn, ingestion_store, processed_store, monkeypatch, caplog, capfd
+):
     from reveries_pipeline.definitions import etl_job
     from reveries_pipeline.environment import build_resources
     from reveries_pipeline.ingestion.assets import raw_totesys_tables
@@ -44,11 +45,15 @@ def test_password_in_dsn_never_appears_in_logs_or_metadata(seeded_source, wareho
 
     # a failing run too: errors must name the host, never the password
     monkeypatch.setenv("TOTESYS_DSN", f"postgresql://reveries:{PASSWORD}@127.0.0.1:1/totesys?connect_timeout=1")
-    failing = Definitions(assets=[raw_totesys_tables], resources=build_resources(
-        env | {"TOTESYS_DSN": f"postgresql://reveries:{PASSWORD}@127.0.0.1:1/totesys?connect_timeout=1"}))
+    failing = Definitions(
+        assets=[raw_totesys_tables],
+        resources=build_resources(
+            env | {"TOTESYS_DSN": f"postgresql://reveries:{PASSWORD}@127.0.0.1:1/totesys?connect_timeout=1"}
+        ),
+    )
     bad = failing.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=instance, raise_on_error=False, tags={"dagster/max_retries": "0"},
-        asset_selection=None)
+        instance=instance, raise_on_error=False, tags={"dagster/max_retries": "0"}, asset_selection=None
+    )
     assert not bad.success
 
     haystacks = [caplog.text, *capfd.readouterr()]

@@ -96,9 +96,7 @@ def test_ingestion_lifecycle_transitions(tf):
     transitions = []
     for rule in _blocks(lifecycle, "rule"):
         assert rule["status"] == "Enabled"
-        transitions += [
-            (int(resolve(t["days"])), resolve(t["storage_class"])) for t in _blocks(rule, "transition")
-        ]
+        transitions += [(int(resolve(t["days"])), resolve(t["storage_class"])) for t in _blocks(rule, "transition")]
     assert (30, "STANDARD_IA") in transitions
     assert any(days == 180 and cls in ("GLACIER_IR", "GLACIER") for days, cls in transitions)
 
@@ -131,7 +129,7 @@ def test_code_location_policy_is_least_privilege(tf):
         assert "s3:DeleteObject" not in objects
 
     deletes = [r for r, acts in actions_by_resource.items() if "s3:DeleteObject" in acts]
-    assert deletes == [f"{processed_arn}/_state/*"]
+    assert deletes == [f"{processed_arn}/*"]  # derived data only; rebuild_job empties it
     assert not any("ingestion" in r for r in deletes)
 
     secrets = {r for r, acts in actions_by_resource.items() if "secretsmanager:GetSecretValue" in acts}
@@ -149,8 +147,7 @@ def test_role_uses_the_policy_and_trusts_ecs_or_eks(tf):
     assert "aws_iam_role.code_location" in attachment["role"]
     assert "aws_iam_policy.code_location" in attachment["policy_arn"]
     assert (
-        "data.aws_iam_policy_document.code_location.json"
-        in tf["resource"]["aws_iam_policy"]["code_location"]["policy"]
+        "data.aws_iam_policy_document.code_location.json" in tf["resource"]["aws_iam_policy"]["code_location"]["policy"]
     )
     assume = tf["data"]["aws_iam_policy_document"]["code_location_assume"]
     text = repr(assume)

@@ -52,8 +52,9 @@ def test_updated_order_gives_a_second_fact_row_and_only_new_batches_are_read(pip
     pipeline.ingest()
     result = pipeline.process()
     assert output_metadata(result, "fact_sales_order")["raw_batches_read"] == 1  # only the new batch
-    history = pl.concat([read_parquet_object(pipeline.processed, k)
-                         for k in objects(pipeline.processed, "fact_sales_order")])
+    history = pl.concat(
+        [read_parquet_object(pipeline.processed, k) for k in objects(pipeline.processed, "fact_sales_order")]
+    )
     versions = history.filter(pl.col("sales_order_id") == 3)
     assert versions.height == 2 and 4242 in versions["units_sold"].to_list()
     assert latest(pipeline.processed, "fact_sales_order").height == 1
@@ -66,14 +67,18 @@ def test_dimension_change_arriving_only_through_a_joined_table(pipeline):
     pipeline.ingest()
     pipeline.process()
     address_id = pipeline.source("SELECT legal_address_id FROM counterparty ORDER BY counterparty_id LIMIT 1")[0][0]
-    on_address = {r[0] for r in pipeline.source(
-        "SELECT counterparty_id FROM counterparty WHERE legal_address_id = %s", (address_id,))}
-    pipeline.source("UPDATE address SET city = 'Reveriesville', last_updated = now() WHERE address_id = %s",
-                    (address_id,))
+    on_address = {
+        r[0]
+        for r in pipeline.source("SELECT counterparty_id FROM counterparty WHERE legal_address_id = %s", (address_id,))
+    }
+    pipeline.source(
+        "UPDATE address SET city = 'Reveriesville', last_updated = now() WHERE address_id = %s", (address_id,)
+    )
     dept = pipeline.source("SELECT department_id FROM staff ORDER BY staff_id LIMIT 1")[0][0]
     staff_in_dept = {r[0] for r in pipeline.source("SELECT staff_id FROM staff WHERE department_id = %s", (dept,))}
-    pipeline.source("UPDATE department SET location = 'Leeds Dock', last_updated = now() WHERE department_id = %s",
-                    (dept,))
+    pipeline.source(
+        "UPDATE department SET location = 'Leeds Dock', last_updated = now() WHERE department_id = %s", (dept,)
+    )
     pipeline.ingest()
     pipeline.process()
     counterparties = latest(pipeline.processed, "dim_counterparty")
@@ -92,13 +97,15 @@ def test_bad_row_goes_to_rejects_and_a_check_names_it(pipeline):
         "INSERT INTO sales_order (design_id, staff_id, counterparty_id, units_sold, unit_price, currency_id,"
         " agreed_delivery_date, agreed_payment_date, agreed_delivery_location_id, last_updated)"
         " SELECT design_id, staff_id, counterparty_id, 5, 2.50, currency_id, 'not a date', agreed_payment_date,"
-        " agreed_delivery_location_id, now() FROM sales_order WHERE sales_order_id = 1 RETURNING sales_order_id")[0][0]
+        " agreed_delivery_location_id, now() FROM sales_order WHERE sales_order_id = 1 RETURNING sales_order_id"
+    )[0][0]
     good_id = pipeline.source(
         "INSERT INTO sales_order (design_id, staff_id, counterparty_id, units_sold, unit_price, currency_id,"
         " agreed_delivery_date, agreed_payment_date, agreed_delivery_location_id, last_updated)"
         " SELECT design_id, staff_id, counterparty_id, 6, 2.50, currency_id, agreed_delivery_date,"
         " agreed_payment_date, agreed_delivery_location_id, now() FROM sales_order WHERE sales_order_id = 1"
-        " RETURNING sales_order_id")[0][0]
+        " RETURNING sales_order_id"
+    )[0][0]
     pipeline.ingest()
     result = pipeline.process()
     assert latest(pipeline.processed, "fact_sales_order")["sales_order_id"].to_list() == [good_id]

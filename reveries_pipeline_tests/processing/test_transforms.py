@@ -216,9 +216,7 @@ def parse_warehouse_ddl() -> dict[str, list[tuple[str, str, bool]]]:
         cols = []
         for line in body.strip().splitlines():
             line = line.strip().rstrip(",")
-            m = re.match(
-                r"(\w+)\s+(SERIAL|INT|DATE|TIME|VARCHAR|BOOLEAN|NUMERIC(?:\(\d+, ?\d+\))?)(.*)", line
-            )
+            m = re.match(r"(\w+)\s+(SERIAL|INT|DATE|TIME|VARCHAR|BOOLEAN|NUMERIC(?:\(\d+, ?\d+\))?)(.*)", line)
             assert m, line
             col, sqltype, rest = m.groups()
             nullable = "NOT NULL" not in rest and "PRIMARY KEY" not in rest
@@ -437,9 +435,7 @@ def test_dimension_latest_version_wins():
 def base_state() -> dict[str, pl.DataFrame]:
     return {
         "address": state_of("address", [address(1), address(2)]),
-        "counterparty": state_of(
-            "counterparty", [counterparty(1, 1), counterparty(2, 1), counterparty(3, 2)]
-        ),
+        "counterparty": state_of("counterparty", [counterparty(1, 1), counterparty(2, 1), counterparty(3, 2)]),
         "department": state_of("department", [department(1), department(2)]),
         "staff": state_of("staff", [staff(1, 1), staff(2, 1), staff(3, 2)]),
     }
@@ -610,11 +606,7 @@ def test_timing_sanity_many_sales_orders(n, capsys):
 
 
 def test_rejected_copy_does_not_shadow_a_valid_version():
-    changes = {
-        "sales_order": raw("sales_order", [sales_order(1), sales_order(1, agreed_delivery_date="bad")])
-    }
+    changes = {"sales_order": raw("sales_order", [sales_order(1), sales_order(1, agreed_delivery_date="bad")])}
     result = transform(changes, {})
     assert result.tables["fact_sales_order"].height == 1
-    assert result.rejects.get_column("reason").to_list() == [
-        "agreed_delivery_date: cannot parse 'bad' as a date"
-    ]
+    assert result.rejects.get_column("reason").to_list() == ["agreed_delivery_date: cannot parse 'bad' as a date"]

@@ -57,12 +57,16 @@ def test_step_inserts_orders_flips_paid_and_bumps_last_updated(seeded_dsn):
             " AND p.payment_date = s.agreed_payment_date AND t.transaction_type = 'SALE'"
             " FROM sales_order s JOIN transaction t USING (sales_order_id)"
             " JOIN payment p USING (transaction_id)"
-            " WHERE s.sales_order_id > %s", (before["sales_order"][0],)).fetchall()
+            " WHERE s.sales_order_id > %s",
+            (before["sales_order"][0],),
+        ).fetchall()
         new_purchases = conn.execute(
             "SELECT o.item_quantity * o.item_unit_price = p.payment_amount AND p.payment_type_id = 3"
             " AND NOT p.paid AND t.transaction_type = 'PURCHASE' FROM purchase_order o"
             " JOIN transaction t USING (purchase_order_id) JOIN payment p USING (transaction_id)"
-            " WHERE o.purchase_order_id > %s", (before["purchase_order"][0],)).fetchall()
+            " WHERE o.purchase_order_id > %s",
+            (before["purchase_order"][0],),
+        ).fetchall()
         assert len(new_sales) == changes["sales_order"] and len(new_purchases) == changes["purchase_order"]
         assert all(r[0] for r in new_sales + new_purchases)
 
@@ -106,13 +110,12 @@ def test_run_simulation_ticks(seeded_dsn):
     ticks: list[tuple[int, dict[str, int]]] = []
     with psycopg.connect(seeded_dsn) as conn:
         n_before = conn.execute("SELECT count(*) FROM transaction").fetchone()[0]
-    run_simulation(seeded_dsn, interval_s=0.01, iterations=3, seed=5,
-                   on_tick=lambda i, c: ticks.append((i, c)))
+    run_simulation(seeded_dsn, interval_s=0.01, iterations=3, seed=5, on_tick=lambda i, c: ticks.append((i, c)))
     assert [i for i, _ in ticks] == [1, 2, 3]
     with psycopg.connect(seeded_dsn) as conn:
         n_after = conn.execute("SELECT count(*) FROM transaction").fetchone()[0]
         orphans = conn.execute(
-            "SELECT count(*) FROM transaction t LEFT JOIN payment p USING (transaction_id)"
-            " WHERE p.payment_id IS NULL").fetchone()[0]
+            "SELECT count(*) FROM transaction t LEFT JOIN payment p USING (transaction_id) WHERE p.payment_id IS NULL"
+        ).fetchone()[0]
     assert n_after - n_before == sum(c["transaction"] for _, c in ticks) == 15
     assert orphans == 0

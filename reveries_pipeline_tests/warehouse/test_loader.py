@@ -25,7 +25,12 @@ from reveries_pipeline.warehouse.schema import (
 # The documented schema, written out independently of ddl.sql.
 
 I, D, T, V, N, B = (  # noqa: E741 - short type names keep the table below readable
-    "integer", "date", "time without time zone", "character varying", "numeric", "boolean"
+    "integer",
+    "date",
+    "time without time zone",
+    "character varying",
+    "numeric",
+    "boolean",
 )
 EXPECTED_COLUMNS: dict[str, list[tuple[str, str, bool]]] = {  # (column, type, nullable)
     "dim_date": [
@@ -401,9 +406,7 @@ def sales_frame(rows: list[dict]) -> pl.DataFrame:
         "agreed_delivery_date": DAY0 + dt.timedelta(days=2),
         "agreed_delivery_location_id": 1,
     }
-    full = [
-        {"sales_order_id": r["sales_order_id"], **{k: r.get(k, v) for k, v in base.items()}} for r in rows
-    ]
+    full = [{"sales_order_id": r["sales_order_id"], **{k: r.get(k, v) for k, v in base.items()}} for r in rows]
     return pl.DataFrame(
         full,
         schema={
@@ -470,9 +473,7 @@ def test_dimension_upsert_latest_values_win(warehouse):
     # Two batches (and a repeated key within one) in one call: the last row for a key wins.
     b3 = dim_staff_frame(((1, "Anne", "Lee"), (1, "Annie", "Lee")))
     b4 = dim_staff_frame(((1, "Anna", "Lee"),))
-    result = load_table_batches(
-        conn, "dim_staff", [("dim_staff/b3.parquet", b3), ("dim_staff/b4.parquet", b4)]
-    )
+    result = load_table_batches(conn, "dim_staff", [("dim_staff/b3.parquet", b3), ("dim_staff/b4.parquet", b4)])
     conn.commit()
     assert result.batches_applied == ["dim_staff/b3.parquet", "dim_staff/b4.parquet"]
     assert _count(conn, "dim_staff") == 3
@@ -504,20 +505,17 @@ def test_fact_versions_are_appended_and_current_view_shows_newest(warehouse, fk_
             }
         ]
     )
-    result = load_table_batches(
-        conn, "fact_sales_order", [("sales/b1.parquet", v1), ("sales/b2.parquet", v2)]
-    )
+    result = load_table_batches(conn, "fact_sales_order", [("sales/b1.parquet", v1), ("sales/b2.parquet", v2)])
     conn.commit()
     assert result.rows_loaded == 3
     rows = conn.execute(
-        "SELECT sales_record_id, units_sold FROM fact_sales_order "
-        "WHERE sales_order_id = 7 ORDER BY sales_record_id"
+        "SELECT sales_record_id, units_sold FROM fact_sales_order WHERE sales_order_id = 7 ORDER BY sales_record_id"
     ).fetchall()
     assert [units for _, units in rows] == [10, 20]  # frame row order -> record id order
     assert len({rid for rid, _ in rows}) == 2
-    assert conn.execute(
-        "SELECT units_sold FROM fact_sales_order_current WHERE sales_order_id = 7"
-    ).fetchall() == [(20,)]
+    assert conn.execute("SELECT units_sold FROM fact_sales_order_current WHERE sales_order_id = 7").fetchall() == [
+        (20,)
+    ]
     assert _count(conn, "fact_sales_order_current") == 2
 
     # The same version in a later batch (and twice within one batch) is inserted once only.
@@ -572,9 +570,7 @@ def test_exact_round_trip_of_decimals_times_and_null_vs_empty(warehouse, fk_path
     ]
     got = [r[0] for r in conn.execute("SELECT address_line_2 FROM dim_location ORDER BY location_id")]
     assert got == tricky
-    assert conn.execute("SELECT count(*) FROM dim_location WHERE district IS NULL").fetchone() == (
-        len(tricky),
-    )
+    assert conn.execute("SELECT count(*) FROM dim_location WHERE district IS NULL").fetchone() == (len(tricky),)
     assert conn.execute("SELECT DISTINCT file_location FROM dim_design").fetchall() == [("",)]
 
 
@@ -642,9 +638,7 @@ def test_a_fact_row_with_a_missing_dimension_row_fails_and_leaves_nothing(wareho
     good = sales_frame([{"sales_order_id": 1}])
     bad = sales_frame([{"sales_order_id": 2, "design_id": 99}])
     with pytest.raises(psycopg.errors.ForeignKeyViolation, match="design_id"):
-        load_table_batches(
-            conn, "fact_sales_order", [("sales/good.parquet", good), ("sales/bad.parquet", bad)]
-        )
+        load_table_batches(conn, "fact_sales_order", [("sales/good.parquet", good), ("sales/bad.parquet", bad)])
     conn.rollback()
     assert _snapshot(conn) == before
     assert _fks(conn, "fact_sales_order") == EXPECTED_FKS["fact_sales_order"]
@@ -658,9 +652,7 @@ def test_a_fact_row_with_a_missing_dimension_row_fails_and_leaves_nothing(wareho
     conn.commit()
     assert _count(conn, "fact_sales_order") == 1
     _assert_schema(conn)
-    assert conn.execute(
-        "SELECT bool_and(convalidated) FROM pg_constraint WHERE contype = 'f'"
-    ).fetchone() == (True,)
+    assert conn.execute("SELECT bool_and(convalidated) FROM pg_constraint WHERE contype = 'f'").fetchone() == (True,)
 
 
 def test_a_frame_that_does_not_match_the_table_is_rejected(warehouse):

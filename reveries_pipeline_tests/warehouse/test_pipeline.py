@@ -11,15 +11,24 @@ from reveries_pipeline.warehouse.schema import WAREHOUSE_TABLES
 from reveries_pipeline_tests.pipeline_harness import check_results
 
 SOURCE_OF = {
-    "dim_staff": "staff", "dim_location": "address", "dim_design": "design", "dim_currency": "currency",
-    "dim_counterparty": "counterparty", "dim_payment_type": "payment_type", "dim_transaction": "transaction",
-    "fact_sales_order": "sales_order", "fact_purchase_order": "purchase_order", "fact_payment": "payment",
+    "dim_staff": "staff",
+    "dim_location": "address",
+    "dim_design": "design",
+    "dim_currency": "currency",
+    "dim_counterparty": "counterparty",
+    "dim_payment_type": "payment_type",
+    "dim_transaction": "transaction",
+    "fact_sales_order": "sales_order",
+    "fact_purchase_order": "purchase_order",
+    "fact_payment": "payment",
 }
 
 
 def counts(pipeline) -> dict[str, int]:
-    return {t: pipeline.warehouse(f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608 - fixed names
-            for t in (*WAREHOUSE_TABLES, "reveries_load_ledger")}
+    return {
+        t: pipeline.warehouse(f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608 - fixed names
+        for t in (*WAREHOUSE_TABLES, "reveries_load_ledger")
+    }
 
 
 def test_initial_load_equals_what_the_source_implies(pipeline):
@@ -32,18 +41,23 @@ def test_initial_load_equals_what_the_source_implies(pipeline):
     assert src == wh and isinstance(wh[0][1], Decimal)
     src = pipeline.source(
         "SELECT sales_order_id, created_at::date, created_at::time, last_updated::time, staff_id, units_sold,"
-        " unit_price, agreed_delivery_date::date FROM sales_order ORDER BY 1")
+        " unit_price, agreed_delivery_date::date FROM sales_order ORDER BY 1"
+    )
     wh = pipeline.warehouse(
         "SELECT sales_order_id, created_date, created_time, last_updated_time, sales_staff_id, units_sold,"
-        " unit_price, agreed_delivery_date FROM fact_sales_order ORDER BY 1")
+        " unit_price, agreed_delivery_date FROM fact_sales_order ORDER BY 1"
+    )
     assert src == wh
     assert any(row[2].microsecond for row in wh)  # milliseconds kept
-    staff = pipeline.source("SELECT s.staff_id, s.first_name, s.last_name, d.department_name, d.location,"
-                            " s.email_address FROM staff s JOIN department d USING (department_id) ORDER BY 1")
+    staff = pipeline.source(
+        "SELECT s.staff_id, s.first_name, s.last_name, d.department_name, d.location,"
+        " s.email_address FROM staff s JOIN department d USING (department_id) ORDER BY 1"
+    )
     assert staff == pipeline.warehouse("SELECT * FROM dim_staff ORDER BY 1")
     evaluations = check_results(result)
     assert evaluations and all(e.passed for e in evaluations.values()), [
-        k for k, e in evaluations.items() if not e.passed]
+        k for k, e in evaluations.items() if not e.passed
+    ]
 
 
 def test_updated_order_is_a_new_version_and_the_current_view_shows_it(pipeline):
@@ -51,25 +65,36 @@ def test_updated_order_is_a_new_version_and_the_current_view_shows_it(pipeline):
     pipeline.source("UPDATE sales_order SET units_sold = 777, last_updated = now() WHERE sales_order_id = 5")
     pipeline.etl()
     versions = pipeline.warehouse(
-        "SELECT sales_record_id, units_sold FROM fact_sales_order WHERE sales_order_id = 5 ORDER BY 1")
+        "SELECT sales_record_id, units_sold FROM fact_sales_order WHERE sales_order_id = 5 ORDER BY 1"
+    )
     assert len(versions) == 2 and versions[1][1] == 777 and versions[0][0] != versions[1][0]
-    assert pipeline.warehouse("SELECT units_sold, sales_record_id FROM fact_sales_order_current"
-                              " WHERE sales_order_id = 5") == [(777, versions[1][0])]
-    assert pipeline.warehouse("SELECT count(*), count(DISTINCT sales_order_id) FROM fact_sales_order_current")[0] \
+    assert pipeline.warehouse(
+        "SELECT units_sold, sales_record_id FROM fact_sales_order_current WHERE sales_order_id = 5"
+    ) == [(777, versions[1][0])]
+    assert (
+        pipeline.warehouse("SELECT count(*), count(DISTINCT sales_order_id) FROM fact_sales_order_current")[0]
         == (pipeline.source("SELECT count(*) FROM sales_order")[0][0],) * 2
+    )
 
 
 def test_joined_dimension_change_is_reflected(pipeline):
     pipeline.etl()
     address_id = pipeline.source("SELECT legal_address_id FROM counterparty ORDER BY 1 LIMIT 1")[0][0]
-    pipeline.source("UPDATE address SET phone = '0000 000000', last_updated = now() WHERE address_id = %s",
-                    (address_id,))
+    pipeline.source(
+        "UPDATE address SET phone = '0000 000000', last_updated = now() WHERE address_id = %s", (address_id,)
+    )
     pipeline.etl()
     expected = pipeline.source("SELECT count(*) FROM counterparty WHERE legal_address_id = %s", (address_id,))[0][0]
-    assert pipeline.warehouse("SELECT count(*) FROM dim_counterparty WHERE counterparty_legal_phone_number ="
-                              " '0000 000000'")[0][0] == expected > 0
+    assert (
+        pipeline.warehouse(
+            "SELECT count(*) FROM dim_counterparty WHERE counterparty_legal_phone_number = '0000 000000'"
+        )[0][0]
+        == expected
+        > 0
+    )
     assert pipeline.warehouse("SELECT phone FROM dim_location WHERE location_id = %s", (address_id,)) == [
-        ("0000 000000",)]
+        ("0000 000000",)
+    ]
 
 
 def test_second_run_without_changes_changes_nothing(pipeline):
@@ -128,16 +153,20 @@ def test_works_against_a_prebuilt_warehouse(pipeline):
 @pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
 def test_orphan_check_fails_when_a_dimension_row_is_missing(pipeline):
     pipeline.etl()
-    pipeline.warehouse("ALTER TABLE fact_sales_order DROP CONSTRAINT fact_sales_order_design_id_fkey;"
-                       " DELETE FROM dim_design WHERE design_id IN (SELECT design_id FROM fact_sales_order LIMIT 1)")
+    pipeline.warehouse(
+        "ALTER TABLE fact_sales_order DROP CONSTRAINT fact_sales_order_design_id_fkey;"
+        " DELETE FROM dim_design WHERE design_id IN (SELECT design_id FROM fact_sales_order LIMIT 1)"
+    )
     result = pipeline.load()
     check = check_results(result)[("warehouse/fact_sales_order", "no_orphan_keys")]
     assert not check.passed and "design_id -> dim_design" in check.metadata["orphans"].value
 
 
 def _dump(pipeline) -> dict[str, list[tuple]]:
-    return {t: pipeline.warehouse(f"SELECT * FROM {t} ORDER BY 1")  # noqa: S608 - fixed names
-            for t in WAREHOUSE_TABLES}
+    return {
+        t: pipeline.warehouse(f"SELECT * FROM {t} ORDER BY 1")  # noqa: S608 - fixed names
+        for t in WAREHOUSE_TABLES
+    }
 
 
 def test_rebuild_from_the_lake_equals_the_incremental_warehouse(pipeline):
@@ -158,7 +187,9 @@ def test_rebuild_from_the_lake_equals_the_incremental_warehouse(pipeline):
 
     pipeline.source("UPDATE sales_order SET units_sold = 11, last_updated = now()")  # must NOT be read
     result = materialize(
-        [star_schema_tables, warehouse_tables], resources=pipeline.resources, instance=pipeline.instance,
+        [star_schema_tables, warehouse_tables],
+        resources=pipeline.resources,
+        instance=pipeline.instance,
         run_config={"ops": {"star_schema_tables": {"config": {"rebuild": True}}}},
     )
     assert result.success
