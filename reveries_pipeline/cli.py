@@ -137,7 +137,7 @@ def simulate(interval: float, iterations: int | None, seed_value: int | None) ->
         console.print("stopped")
 
 
-def _execute_job(job_name: str, run_config: dict | None = None) -> bool:
+def _execute_job(job_name: str, log_level: str = "INFO") -> bool:
     from dagster import DagsterInstance
 
     from reveries_pipeline.definitions import defs
@@ -145,6 +145,8 @@ def _execute_job(job_name: str, run_config: dict | None = None) -> bool:
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     job = defs.resolve_job_def(job_name)
     started = time.perf_counter()
+    # The stages' own INFO lines (rows, object keys, durations) without Dagster's per-event DEBUG chatter.
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
     status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
     console.print(f"{job_name} {status} in {time.perf_counter() - started:.1f}s (run {result.run_id})")

@@ -95,7 +95,10 @@ def raw_totesys_tables(
     selected = sorted(
         (t for t in TOTESYS_TABLES if t in context.selected_output_names), key=lambda t: t not in LARGE_TABLES
     )
-    with ThreadPoolExecutor(max_workers=config.parallel_tables, thread_name_prefix="capture") as pool:
+    pool = ThreadPoolExecutor(max_workers=config.parallel_tables, thread_name_prefix="capture")
+    try:
         futures = {pool.submit(capture, table): table for table in selected}
         for future in as_completed(futures):
             yield Output(future.result(), output_name=futures[future])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failure stops the tables not yet started

@@ -83,6 +83,9 @@ class PostgresResource(ConfigurableResource):
             pool_key = f"{conninfo}#{self.schema_name}"
             pool = self._pools.get(pool_key)
             if pool is None or pool.closed:
+                # Fail fast with libpq's own error (refused, bad password, unknown host) instead of
+                # a pool timeout after waiting out every background reconnection attempt.
+                psycopg.connect(conninfo, connect_timeout=self.connect_timeout_s).close()
                 pool = ConnectionPool(
                     conninfo,
                     min_size=0,
@@ -101,7 +104,7 @@ class PostgresResource(ConfigurableResource):
 
         `read_only=True` issues SET TRANSACTION READ ONLY, so the source can never be written by mistake.
         """
-        with self._pool().connection(timeout=self.connect_timeout_s + 5) as conn:
+        with self._pool().connection(timeout=self.connect_timeout_s) as conn:
             with conn.transaction():
                 if read_only:
                     conn.execute("SET TRANSACTION READ ONLY")
