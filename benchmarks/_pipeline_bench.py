@@ -117,10 +117,9 @@ class ScaleEnv:
         self.home.mkdir()
         self.logs = self.dir / "logs"
         self.logs.mkdir()
-        # dagster's temporary instance reads dagster.yaml (and .env) from the cwd; the project's
-        # dagster.yaml wants DAGSTER_PG_URL, so run from an empty folder to get a plain ephemeral instance.
-        self.cwd = self.dir / "cwd"
-        self.cwd.mkdir()
+        # Run from the project folder, exactly as operators and external checks do: Dagster's temporary
+        # instance then reads the project's dagster.yaml (memory storage when DAGSTER_PG_URL is unset).
+        self.cwd = PROJECT
         if ws.s3:
             import boto3
 

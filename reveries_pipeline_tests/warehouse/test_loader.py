@@ -607,13 +607,13 @@ def _snapshot(conn):
 def test_a_crash_after_copy_changes_nothing_and_a_rerun_completes(warehouse, fk_path, monkeypatch):
     conn = warehouse
     before = _snapshot(conn)
-    real_merge = loader._merge
+    real_copy = loader._copy_into
 
-    def merge_then_crash(*args, **kwargs):
-        real_merge(*args, **kwargs)  # rows are in staging and merged into the target...
+    def copy_then_crash(*args, **kwargs):
+        real_copy(*args, **kwargs)  # rows are in (staging or the empty target) table...
         raise RuntimeError("simulated crash before commit")
 
-    monkeypatch.setattr(loader, "_merge", merge_then_crash)
+    monkeypatch.setattr(loader, "_copy_into", copy_then_crash)
     batches = [("sales/b1.parquet", sales_frame([{"sales_order_id": 1}]))]
     with pytest.raises(RuntimeError, match="simulated crash"):
         with conn.transaction():
@@ -624,7 +624,7 @@ def test_a_crash_after_copy_changes_nothing_and_a_rerun_completes(warehouse, fk_
     assert _snapshot(conn) == before
     assert pending_batch_keys(conn, "fact_sales_order", ["sales/b1.parquet"]) == ["sales/b1.parquet"]
 
-    monkeypatch.setattr(loader, "_merge", real_merge)
+    monkeypatch.setattr(loader, "_copy_into", real_copy)
     result = load_table_batches(conn, "fact_sales_order", batches[:1])
     conn.commit()
     assert result.batches_applied == ["sales/b1.parquet"] and result.rows_loaded == 1
@@ -718,3 +718,23 @@ def test_bulk_load_timing(warehouse):
     assert conn.execute("SELECT sum(unit_price) FROM fact_sales_order").fetchone()[0] == sum(
         frame["unit_price"].to_list()
     )
+
+
+def test_initial_load_into_empty_tables_keeps_the_merge_rules(warehouse, fk_path):
+    """An empty table is loaded by COPY straight into it: versions still go in once, last dim row wins."""
+    conn = warehouse
+    assert _count(conn, "fact_sales_order") == 0
+    first = sales_frame([{"sales_order_id": 1}, {"sales_order_id": 2, "units_sold": 7}])
+    replayed = sales_frame([{"sales_order_id": 2, "units_sold": 7}, {"sales_order_id": 3}])
+    result = load_table_batches(conn, "fact_sales_order", [("s/a.parquet", first), ("s/b.parquet", replayed)])
+    conn.commit()
+    assert result.batches_applied == ["s/a.parquet", "s/b.parquet"] and result.rows_loaded == 3
+    rows = conn.execute("SELECT sales_order_id, sales_record_id FROM fact_sales_order ORDER BY 2").fetchall()
+    assert [r[0] for r in rows] == [1, 2, 3]  # frame order, one row per version
+
+    conn.execute("TRUNCATE dim_staff CASCADE")
+    conn.commit()
+    twice = dim_staff_frame(((5, "Old", "Name"), (5, "New", "Name")))
+    load_table_batches(conn, "dim_staff", [("dim_staff/c.parquet", twice)])
+    conn.commit()
+    assert conn.execute("SELECT first_name FROM dim_staff WHERE staff_id = 5").fetchall() == [("New",)]

@@ -124,14 +124,14 @@ def test_replayed_batch_is_a_no_op(pipeline):
 def test_crash_mid_load_leaves_the_warehouse_unchanged_then_recovers(pipeline, monkeypatch):
     pipeline.ingest()
     pipeline.process()
-    real = loader._merge
+    real = loader._copy_into
 
-    def crash_on_facts(conn, table, *args, **kwargs):
-        if table == "fact_payment":
-            raise RuntimeError("simulated crash while merging fact_payment")
-        return real(conn, table, *args, **kwargs)
+    def crash_after_copying_payments(conn, target, frame, *args, **kwargs):
+        real(conn, target, frame, *args, **kwargs)
+        if "payment_id" in frame.columns:  # the last table of the load, after its rows are in
+            raise RuntimeError("simulated crash while loading fact_payment")
 
-    monkeypatch.setattr(loader, "_merge", crash_on_facts)
+    monkeypatch.setattr(loader, "_copy_into", crash_after_copying_payments)
     failed = pipeline.load(raise_on_error=False)
     assert not failed.success
     empty = counts(pipeline)
