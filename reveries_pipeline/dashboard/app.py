@@ -63,9 +63,23 @@ POOL = _pool(_dsn())
 TIMINGS: list[q.Timed] = []
 
 
-def run(name: str, **params) -> q.Timed:
+# Answers are cached per (query, filters, warehouse version): the version is the load ledger's
+# latest entry, so a new load invalidates everything and an unchanged warehouse is never re-queried.
+WAREHOUSE_VERSION: list[str] = [""]
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_query(name: str, params: tuple, warehouse_version: str) -> q.Timed:
     with POOL.connection() as conn:
-        timed = q.timed_query(conn, name, **params)
+        return q.timed_query(conn, name, **dict(params))
+
+
+def run(name: str, **params) -> q.Timed:
+    if name == "last_loaded":  # the version itself is always read fresh
+        with POOL.connection() as conn:
+            timed = q.timed_query(conn, name, **params)
+    else:
+        timed = _cached_query(name, tuple(sorted(params.items())), WAREHOUSE_VERSION[0])
     TIMINGS.append(timed)
     return timed
 
@@ -116,6 +130,7 @@ if not ready:
 _indexes_applied(_dsn())
 
 last = run("last_loaded").frame.row(0, named=True)
+WAREHOUSE_VERSION[0] = str(last)
 if last["last_loaded_at"] is None:
     st.markdown("**Warehouse never loaded** — the load ledger is empty.")
 else:
