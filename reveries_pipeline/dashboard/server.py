@@ -79,7 +79,7 @@ def wait_ready(port: int, proc: subprocess.Popen | None = None, timeout: float =
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"dashboard exited with code {proc.returncode} before becoming ready")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310  # nosec B310 - our own loopback http URL
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310  # nosec B310
                 if resp.status == 200:
                     return
         except OSError:

@@ -6,18 +6,9 @@ from importlib import resources
 
 import psycopg
 
-# Load order: every dimension before the facts that reference it.
-DIMENSION_TABLES: tuple[str, ...] = (
-    "dim_date",
-    "dim_staff",
-    "dim_location",
-    "dim_design",
-    "dim_currency",
-    "dim_counterparty",
-    "dim_payment_type",
-    "dim_transaction",
-)
-FACT_TABLES: tuple[str, ...] = ("fact_sales_order", "fact_purchase_order", "fact_payment")
+# The warehouse holds exactly the processed tables. Load order: dimensions before the facts.
+from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES  # noqa: E402
+
 WAREHOUSE_TABLES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
 
 LEDGER_TABLE = "reveries_load_ledger"
