@@ -82,7 +82,10 @@ def totesys() -> None:
     help="Random seed: the same seed gives the same data.",
 )
 def seed(scale: float, seed_value: int) -> None:
-    """Replace the contents of totesys with generated data of the real database's shape (COPY-loaded)."""
+    """Replace the contents of totesys with generated data of the real database's shape (COPY-loaded).
+
+    The lake and warehouse built from earlier data are left alone: `reveries demo` starts over on
+    the embedded default, and against real endpoints you choose what to reset (docs/runbook.md)."""
     from reveries_pipeline.totesys.seed import seed_totesys
 
     dsn = _dsn(config.TOTESYS_DSN, "totesys")
@@ -202,12 +205,42 @@ def run(job_name: str, persist: bool) -> None:
     sys.exit(0 if ok else 1)
 
 
+def _reset_embedded_derived_state() -> None:
+    """Seeding replaces totesys wholesale, so what was built from the old data must go too. Only the
+    embedded default is reset; endpoints the user configured are never emptied by the demo."""
+    import shutil
+
+    import psycopg
+    from psycopg import sql
+
+    from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES, apply_warehouse_ddl
+
+    kept = []
+    for var, name in ((config.INGESTION_BUCKET_URL, "ingestion"), (config.PROCESSED_BUCKET_URL, "processed")):
+        if config.env_value(var) is None:
+            shutil.rmtree(config.embedded_bucket_dir(name), ignore_errors=True)
+        else:
+            kept.append(var)
+    if config.env_value(config.WAREHOUSE_DSN) is None:
+        with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
+            apply_warehouse_ddl(conn)
+            tables = sql.SQL(", ").join(sql.Identifier(t) for t in (*WAREHOUSE_TABLES, LEDGER_TABLE))
+            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+    else:
+        kept.append(config.WAREHOUSE_DSN)
+    if kept:
+        console.print(f"[yellow]not reset (configured by you): {', '.join(kept)}[/]")
+
+
 @main.command()
 @click.option("--scale", type=click.FloatRange(min=0.01), default=1.0, show_default=True, help="Seed scale.")
 @click.pass_context
 def demo(ctx: click.Context, scale: float) -> None:
-    """Start the embedded default, seed totesys, run etl_job and print what the warehouse holds."""
+    """Start the embedded default, seed totesys, run etl_job and print what the warehouse holds.
+
+    Re-running starts over: the embedded lake and warehouse are emptied along with the reseed."""
     ctx.invoke(seed, scale=scale, seed_value=42)
+    _reset_embedded_derived_state()
     _prepare_instance_env()
     ok = _execute_job("etl_job")
     if ok:

@@ -66,3 +66,28 @@ def test_run_executes_etl_and_prints_the_warehouse_summary(
     assert result.exit_code == 0, result.output
     with psycopg.connect(warehouse_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM fact_sales_order").fetchone()[0] > 0
+
+
+def test_demo_twice_starts_over_on_the_embedded_default(tmp_path, monkeypatch):
+    for var in ("TOTESYS_DSN", "WAREHOUSE_DSN", "INGESTION_BUCKET_URL", "PROCESSED_BUCKET_URL", "DAGSTER_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("REVERIES_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("DAGSTER_PG_URL", "")  # in-memory instance storage for this test
+    (tmp_path / "dagster_home").mkdir()
+    import importlib
+
+    import reveries_pipeline.definitions as definitions
+
+    importlib.reload(definitions)
+    from reveries_pipeline.resources.embedded import embedded_dsn
+
+    for scale in ("0.05", "0.1"):  # the second demo replaces the first one's data entirely
+        result = CliRunner().invoke(main, ["demo", "--scale", scale])
+        assert result.exit_code == 0, result.output
+    with psycopg.connect(embedded_dsn("totesys")) as src, psycopg.connect(embedded_dsn("warehouse")) as wh:
+        orders = src.execute("SELECT count(*) FROM sales_order").fetchone()[0]
+        assert wh.execute("SELECT count(*), count(DISTINCT sales_order_id) FROM fact_sales_order").fetchone() == (
+            orders,
+            orders,
+        )
