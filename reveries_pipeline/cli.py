@@ -211,9 +211,8 @@ def _reset_embedded_derived_state() -> None:
     import shutil
 
     import psycopg
-    from psycopg import sql
 
-    from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES, apply_warehouse_ddl
+    from reveries_pipeline.warehouse.schema import empty_warehouse
 
     kept = []
     for var, name in ((config.INGESTION_BUCKET_URL, "ingestion"), (config.PROCESSED_BUCKET_URL, "processed")):
@@ -223,9 +222,7 @@ def _reset_embedded_derived_state() -> None:
             kept.append(var)
     if config.env_value(config.WAREHOUSE_DSN) is None:
         with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
-            apply_warehouse_ddl(conn)
-            tables = sql.SQL(", ").join(sql.Identifier(t) for t in (*WAREHOUSE_TABLES, LEDGER_TABLE))
-            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+            empty_warehouse(conn)
     else:
         kept.append(config.WAREHOUSE_DSN)
     if kept:

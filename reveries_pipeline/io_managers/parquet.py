@@ -15,9 +15,9 @@ from pathlib import Path
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
-from reveries_pipeline.resources.batch_keys import next_batch_key
+from reveries_pipeline.resources.batch_keys import put_new_batch
 from reveries_pipeline.resources.new_objects import new_batches
-from reveries_pipeline.resources.object_store import ObjectExistsError, ObjectStore
+from reveries_pipeline.resources.object_store import ObjectStore
 
 
 def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame) -> tuple[str, int]:
@@ -25,14 +25,7 @@ def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame) -> tu
     with tempfile.TemporaryDirectory(prefix="reveries-pq-") as tmp:
         path = Path(tmp) / f"{table}.parquet"
         frame.write_parquet(path, compression="zstd", statistics=True)
-        key = next_batch_key(table, None)
-        for _ in range(100):
-            try:
-                store.put_new_file(key, path)
-                return key, path.stat().st_size
-            except ObjectExistsError:
-                key = next_batch_key(table, key)
-    raise RuntimeError(f"{table}: could not find a free object key after {key}")
+        return put_new_batch(store, table, path), path.stat().st_size
 
 
 def read_parquet_object(store: ObjectStore, key: str) -> pl.DataFrame:
@@ -40,6 +33,12 @@ def read_parquet_object(store: ObjectStore, key: str) -> pl.DataFrame:
     if data is None:
         raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
     return pl.read_parquet(io.BytesIO(data))
+
+
+def read_all_batches(store: ObjectStore, table: str) -> pl.DataFrame:
+    """Every batch object of a table, in write order, as one frame (empty if there are none)."""
+    frames = [read_parquet_object(store, o.key) for o in new_batches(store, table, None)]
+    return pl.concat(frames, how="vertical") if frames else pl.DataFrame()
 
 
 class ProcessedParquetIOManager(ConfigurableIOManager):
@@ -70,6 +69,4 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> pl.DataFrame:
         """Every processed batch of the table, in write order."""
-        table = context.asset_key.path[-1]
-        frames = [read_parquet_object(self.store, o.key) for o in new_batches(self.store, table, None)]
-        return pl.concat(frames, how="vertical") if frames else pl.DataFrame()
+        return read_all_batches(self.store, context.asset_key.path[-1])

@@ -6,15 +6,14 @@ leaves the old checkpoint, so the next run captures the same rows again and noth
 
 from __future__ import annotations
 
-import io
-
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
 from reveries_pipeline.ingestion.change_capture import CaptureResult
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.resources.batch_keys import is_batch_key, next_batch_key
-from reveries_pipeline.resources.object_store import ObjectExistsError, ObjectStore
+from reveries_pipeline.io_managers.parquet import read_all_batches
+from reveries_pipeline.resources.batch_keys import put_new_batch
+from reveries_pipeline.resources.object_store import ObjectStore
 
 
 class RawBatchIOManager(ConfigurableIOManager):
@@ -39,16 +38,7 @@ class RawBatchIOManager(ConfigurableIOManager):
             context.log.info(f"raw/{table}: no changes since {obj.checkpoint_before.describe()}")
             return
 
-        previous = obj.checkpoint_before.last_batch_key
-        key = next_batch_key(table, previous)
-        for _ in range(100):
-            try:
-                self.store.put_new_file(key, obj.spool_path)
-                break
-            except ObjectExistsError:  # another writer took this millisecond: take the next one
-                key = next_batch_key(table, key)
-        else:
-            raise RuntimeError(f"raw/{table}: could not find a free batch key after {key}")
+        key = put_new_batch(self.store, table, obj.spool_path, obj.checkpoint_before.last_batch_key)
         obj.spool_path.unlink(missing_ok=True)
 
         checkpoint = obj.checkpoint_after
@@ -70,10 +60,4 @@ class RawBatchIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> pl.DataFrame:
         """Every raw batch of the table, in write order (the lake is the system of record)."""
-        table = context.asset_key.path[-1]
-        frames = [
-            pl.read_parquet(io.BytesIO(self.store.get_bytes(o.key)))
-            for o in self.store.list_objects(f"{table}/")
-            if is_batch_key(o.key, table)
-        ]
-        return pl.concat(frames, how="vertical") if frames else pl.DataFrame()
+        return read_all_batches(self.store, context.asset_key.path[-1])

@@ -67,21 +67,14 @@ def extend_dim_date(emitted: pl.DataFrame, known_dates: pl.DataFrame | None) -> 
 
 def reset_derived_state(processed_lake: ObjectStore, warehouse: PostgresResource) -> dict[str, int]:
     """Empty everything derived from the raw lake: processed objects, processing state, warehouse."""
-    from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES, apply_warehouse_ddl
+    from reveries_pipeline.warehouse.schema import empty_warehouse
 
     deleted = {
         prefix: processed_lake.delete_prefix(f"{prefix}/") for prefix in (*checks.PROCESSED_TABLES, REJECTS_PREFIX)
     }
     deleted["_state/processing"] = ProcessingStateStore(processed_lake).reset()
-    from psycopg import sql
-
     with warehouse.connection() as conn:
-        apply_warehouse_ddl(conn)
-        conn.execute(
-            sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                sql.SQL(", ").join(sql.Identifier(t) for t in (*WAREHOUSE_TABLES, LEDGER_TABLE))
-            )
-        )
+        empty_warehouse(conn)
     return deleted
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from reveries_pipeline.resources.object_store import ObjectExistsError, ObjectStore
 
 _KEY = re.compile(r"^(?P<table>[a-z_]+)/\d{4}/\d{2}/\d{2}/(?P=table)-(?P<ts>\d{8}T\d{9})Z\.parquet$")
 
@@ -36,3 +39,18 @@ def next_batch_key(table: str, previous_key: str | None, now: datetime | None = 
     if previous is not None and now <= previous:
         now = previous + timedelta(milliseconds=1)
     return batch_key(table, now)
+
+
+def put_new_batch(store: ObjectStore, table: str, path: Path, previous_key: str | None = None) -> str:
+    """Store the file as the table's next batch, never overwriting; returns the key it went to.
+
+    If another writer took the same millisecond, the next one is tried.
+    """
+    key = next_batch_key(table, previous_key)
+    for _ in range(100):
+        try:
+            store.put_new_file(key, path)
+            return key
+        except ObjectExistsError:
+            key = next_batch_key(table, key)
+    raise RuntimeError(f"{table}: could not find a free batch key after {key}")

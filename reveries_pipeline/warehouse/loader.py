@@ -261,7 +261,6 @@ def _load_into_empty_table(conn: psycopg.Connection, table: str, frame: pl.DataF
 
 def _merge(conn: psycopg.Connection, table: str, staging: sql.Identifier, columns: list[str], staged_rows: int) -> int:
     """Merge staging into the target table; return the number of rows inserted or updated."""
-    target = sql.Identifier(table)
     with conn.cursor() as cur:
         cur.execute(sql.SQL("ANALYZE {}").format(staging))
         saved = {}
@@ -272,27 +271,11 @@ def _merge(conn: psycopg.Connection, table: str, staging: sql.Identifier, column
             cur.execute(_dimension_upsert(table, staging, columns))
             loaded = cur.rowcount
         else:
-            fks = _foreign_keys(conn, table) if _use_bulk_fk_path(conn, table, staged_rows) else []
-            if fks:
-                cur.execute(
-                    sql.SQL("ALTER TABLE {} {}").format(
-                        target,
-                        sql.SQL(", ").join(sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(n)) for n, _ in fks),
-                    )
-                )
+            bulk = _use_bulk_fk_path(conn, table, staged_rows)
+            fks = _drop_foreign_keys(conn, table) if bulk else []
             cur.execute(_fact_insert(table, staging, columns))
             loaded = cur.rowcount
-            if fks:
-                # Definitions come from the server's own catalog (pg_get_constraintdef), not from input.
-                cur.execute(
-                    sql.SQL("ALTER TABLE {} {}").format(
-                        target,
-                        sql.SQL(", ").join(
-                            sql.SQL("ADD CONSTRAINT {} {}").format(sql.Identifier(n), sql.SQL(definition))
-                            for n, definition in fks
-                        ),
-                    )
-                )
+            _restore_foreign_keys(conn, table, fks)
         for name, value in saved.items():
             cur.execute("SELECT set_config(%s, %s, true)", (name, value))
         return max(loaded, 0)

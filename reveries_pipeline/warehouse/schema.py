@@ -60,3 +60,12 @@ def apply_warehouse_ddl(conn: psycopg.Connection) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
         # No parameters: psycopg sends the whole script (several statements) in one simple query.
         conn.execute(ddl.encode("utf-8"))
+
+
+def empty_warehouse(conn: psycopg.Connection) -> None:
+    """Create the schema if absent, then empty every table and the load ledger (record ids restart)."""
+    from psycopg import sql
+
+    apply_warehouse_ddl(conn)
+    tables = sql.SQL(", ").join(sql.Identifier(t) for t in (*WAREHOUSE_TABLES, LEDGER_TABLE))
+    conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
