@@ -17,7 +17,7 @@ from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputCo
 
 from reveries_pipeline.resources.batch_keys import put_new_batch
 from reveries_pipeline.resources.new_objects import new_batches
-from reveries_pipeline.resources.object_store import ObjectStore
+from reveries_pipeline.resources.object_store import ObjectStore, UnreadableObjectError
 
 
 def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame) -> tuple[str, int]:
@@ -29,10 +29,14 @@ def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame) -> tu
 
 
 def read_parquet_object(store: ObjectStore, key: str) -> pl.DataFrame:
+    """Read one parquet object; any failure to parse it names the bucket and the key."""
     data = store.get_bytes(key)
     if data is None:
         raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
-    return pl.read_parquet(io.BytesIO(data))
+    try:
+        return pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # polars raises ComputeError, OSError or pyarrow errors for a bad file
+        raise UnreadableObjectError(store.url, key, f"{type(exc).__name__}: {exc}") from exc
 
 
 def read_all_batches(store: ObjectStore, table: str) -> pl.DataFrame:

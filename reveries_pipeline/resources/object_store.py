@@ -25,6 +25,19 @@ class ObjectExistsError(FileExistsError):
     """Raised when a write would replace an immutable object."""
 
 
+class UnreadableObjectError(RuntimeError):
+    """A lake object that exists but cannot be read (truncated, corrupt). Names the bucket and key,
+    and how to set it aside: `reveries quarantine` moves it under `_quarantine/` and has the stage
+    that wrote it recapture what it held."""
+
+    def __init__(self, bucket_url: str, key: str, reason: str):
+        self.bucket_url, self.key, self.reason = bucket_url, key, reason
+        super().__init__(
+            f"cannot read object {key!r} in bucket {bucket_url}: {reason}. If the object is corrupt, set it "
+            f"aside with `reveries quarantine --bucket-url {bucket_url} {key} --reason '...'` (docs/runbook.md)"
+        )
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str

@@ -1,0 +1,99 @@
+"""The table catalog: what every stage needs to know about the totesys source tables.
+
+Each source table is described once: its primary key, and the columns the star schema reads, with
+the type family it reads them as. Ingestion uses it to tell schema drift that matters (a needed
+column dropped or retyped) from drift that doesn't (a new column, a widened type, a dropped column
+nobody reads). Shared plumbing: it sits below every stage and imports none of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import Mapping
+
+
+class TypeFamily(str, Enum):
+    """How the star schema reads a source column. Any source type of the same family can be cast to
+    what processing needs without loss (int -> bigint, varchar(n) -> text, numeric(p,s) -> numeric)."""
+
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    TEXT = "text"
+    TIMESTAMP = "timestamp"
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class SourceTableSpec:
+    name: str
+    primary_key: str
+    # column -> family, for the columns the star schema reads (every other column is carried in the
+    # raw lake but may come and go without consequence)
+    star_columns: Mapping[str, TypeFamily]
+
+
+I, D, T, TS, B = TypeFamily.INTEGER, TypeFamily.DECIMAL, TypeFamily.TEXT, TypeFamily.TIMESTAMP, TypeFamily.BOOLEAN
+
+
+def _spec(name: str, **columns: TypeFamily) -> SourceTableSpec:
+    return SourceTableSpec(name, f"{name}_id", MappingProxyType({f"{name}_id": I, **columns, "last_updated": TS}))
+
+
+# Parents before children (foreign-key order): seeding, truncation and capture follow it.
+SOURCE_TABLES: Mapping[str, SourceTableSpec] = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            _spec("address", address_line_1=T, address_line_2=T, district=T, city=T, postal_code=T, country=T, phone=T),
+            _spec("counterparty", counterparty_legal_name=T, legal_address_id=I),
+            _spec("currency", currency_code=T),
+            _spec("department", department_name=T, location=T),
+            _spec("design", design_name=T, file_location=T, file_name=T),
+            _spec("payment_type", payment_type_name=T),
+            _spec("staff", first_name=T, last_name=T, department_id=I, email_address=T),
+            _spec(
+                "sales_order",
+                created_at=TS,
+                design_id=I,
+                staff_id=I,
+                counterparty_id=I,
+                units_sold=I,
+                unit_price=D,
+                currency_id=I,
+                agreed_delivery_date=T,
+                agreed_payment_date=T,
+                agreed_delivery_location_id=I,
+            ),
+            _spec(
+                "purchase_order",
+                created_at=TS,
+                staff_id=I,
+                counterparty_id=I,
+                item_code=T,
+                item_quantity=I,
+                item_unit_price=D,
+                currency_id=I,
+                agreed_delivery_date=T,
+                agreed_payment_date=T,
+                agreed_delivery_location_id=I,
+            ),
+            _spec("transaction", transaction_type=T, sales_order_id=I, purchase_order_id=I),
+            _spec(
+                "payment",
+                created_at=TS,
+                transaction_id=I,
+                counterparty_id=I,
+                payment_amount=D,
+                currency_id=I,
+                payment_type_id=I,
+                paid=B,
+                payment_date=T,
+            ),
+        )
+    }
+)
+
+SOURCE_TABLE_NAMES: tuple[str, ...] = tuple(SOURCE_TABLES)
