@@ -8,13 +8,13 @@ nobody reads). Shared plumbing: it sits below every stage and imports none of th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Mapping
 
 
-class TypeFamily(str, Enum):
+class TypeFamily(StrEnum):
     """How the star schema reads a source column. Any source type of the same family can be cast to
     what processing needs without loss (int -> bigint, varchar(n) -> text, numeric(p,s) -> numeric)."""
 
@@ -35,11 +35,11 @@ class SourceTableSpec:
     star_columns: Mapping[str, TypeFamily]
 
 
-I, D, T, TS, B = TypeFamily.INTEGER, TypeFamily.DECIMAL, TypeFamily.TEXT, TypeFamily.TIMESTAMP, TypeFamily.BOOLEAN
+INT, D, T, TS, B = TypeFamily.INTEGER, TypeFamily.DECIMAL, TypeFamily.TEXT, TypeFamily.TIMESTAMP, TypeFamily.BOOLEAN
 
 
 def _spec(name: str, **columns: TypeFamily) -> SourceTableSpec:
-    return SourceTableSpec(name, f"{name}_id", MappingProxyType({f"{name}_id": I, **columns, "last_updated": TS}))
+    return SourceTableSpec(name, f"{name}_id", MappingProxyType({f"{name}_id": INT, **columns, "last_updated": TS}))
 
 
 # Parents before children (foreign-key order): seeding, truncation and capture follow it.
@@ -48,47 +48,47 @@ SOURCE_TABLES: Mapping[str, SourceTableSpec] = MappingProxyType(
         spec.name: spec
         for spec in (
             _spec("address", address_line_1=T, address_line_2=T, district=T, city=T, postal_code=T, country=T, phone=T),
-            _spec("counterparty", counterparty_legal_name=T, legal_address_id=I),
+            _spec("counterparty", counterparty_legal_name=T, legal_address_id=INT),
             _spec("currency", currency_code=T),
             _spec("department", department_name=T, location=T),
             _spec("design", design_name=T, file_location=T, file_name=T),
             _spec("payment_type", payment_type_name=T),
-            _spec("staff", first_name=T, last_name=T, department_id=I, email_address=T),
+            _spec("staff", first_name=T, last_name=T, department_id=INT, email_address=T),
             _spec(
                 "sales_order",
                 created_at=TS,
-                design_id=I,
-                staff_id=I,
-                counterparty_id=I,
-                units_sold=I,
+                design_id=INT,
+                staff_id=INT,
+                counterparty_id=INT,
+                units_sold=INT,
                 unit_price=D,
-                currency_id=I,
+                currency_id=INT,
                 agreed_delivery_date=T,
                 agreed_payment_date=T,
-                agreed_delivery_location_id=I,
+                agreed_delivery_location_id=INT,
             ),
             _spec(
                 "purchase_order",
                 created_at=TS,
-                staff_id=I,
-                counterparty_id=I,
+                staff_id=INT,
+                counterparty_id=INT,
                 item_code=T,
-                item_quantity=I,
+                item_quantity=INT,
                 item_unit_price=D,
-                currency_id=I,
+                currency_id=INT,
                 agreed_delivery_date=T,
                 agreed_payment_date=T,
-                agreed_delivery_location_id=I,
+                agreed_delivery_location_id=INT,
             ),
-            _spec("transaction", transaction_type=T, sales_order_id=I, purchase_order_id=I),
+            _spec("transaction", transaction_type=T, sales_order_id=INT, purchase_order_id=INT),
             _spec(
                 "payment",
                 created_at=TS,
-                transaction_id=I,
-                counterparty_id=I,
+                transaction_id=INT,
+                counterparty_id=INT,
                 payment_amount=D,
-                currency_id=I,
-                payment_type_id=I,
+                currency_id=INT,
+                payment_type_id=INT,
                 paid=B,
                 payment_date=T,
             ),
