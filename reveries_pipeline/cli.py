@@ -255,6 +255,59 @@ def rebuild(yes: bool) -> None:
     sys.exit(0 if _execute_job("rebuild_job") else 1)
 
 
+def _bucket_for(name_or_url: str):
+    """('ingestion' | 'processed', ObjectStore) for a bucket given by stage name or by its URL."""
+    from reveries_pipeline.environment import build_resources
+
+    resources = build_resources()
+    stores = {"ingestion": resources["ingestion_lake"], "processed": resources["processed_lake"]}
+    for stage, store in stores.items():
+        if name_or_url in (stage, store.url, store.url.rstrip("/")):
+            return stage, store
+    urls = ", ".join(f"{stage}={store.url}" for stage, store in stores.items())
+    raise click.BadParameter(f"{name_or_url!r} is neither 'ingestion', 'processed' nor one of their URLs ({urls})")
+
+
+@main.command()
+@click.argument("key", required=False)
+@click.option(
+    "--bucket",
+    required=True,
+    help="'ingestion' or 'processed', or the bucket URL an error message named.",
+)
+@click.option("--reason", default="unreadable object", show_default=True, help="Why, recorded beside the object.")
+@click.option("--force", is_flag=True, help="Quarantine even if the object reads fine (it will be recaptured).")
+@click.option("--list", "list_only", is_flag=True, help="List what is quarantined in the bucket, and why.")
+def quarantine(key: str | None, bucket: str, reason: str, force: bool, list_only: bool) -> None:
+    """Set a corrupt lake object aside under _quarantine/ and recapture what it held.
+
+    \b
+    A raw batch (ingestion bucket): its table's checkpoint is rewound, so the next
+    ingestion run reads those rows from totesys again. A processed batch: the
+    processing checkpoint is rewound, so the next run rebuilds them from the raw
+    lake. Duplicates are absorbed downstream. Then run the pipeline as usual.
+    Example (the key and bucket come from the failing run's error):
+      reveries quarantine --bucket ingestion sales_order/2026/11/27/sales_order-20261127T101500123Z.parquet
+    """
+    from reveries_pipeline.operations.quarantine import QuarantineError, quarantine_object, quarantined
+
+    stage, store = _bucket_for(bucket)
+    if list_only:
+        for record in quarantined(store):
+            click.echo(f"{record['quarantined_at']}  {record['key']}  ({record['reason']}; {record['recapture']})")
+        return
+    if not key:
+        raise click.UsageError("give the KEY of the object to quarantine (or --list)")
+    try:
+        record = quarantine_object(store, key, stage, reason, force=force)
+    except QuarantineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"quarantined {store.url}/{key} -> {record.quarantined_key}")
+    console.print(f"read error: {record.read_error or '(none: forced)'}")
+    console.print(f"recapture: {record.recapture}")
+    console.print("Next: run the pipeline (reveries run, or wait for the schedule).")
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
 def dev(dagster_args: tuple[str, ...]) -> None:

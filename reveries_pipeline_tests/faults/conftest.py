@@ -1,0 +1,113 @@
+"""Fixtures of the fault suite: one loaded baseline per session, cloned for every case.
+
+The baseline (a seeded source, a loaded warehouse, and the two buckets after one full run) is built
+once; each case gets its own copy (CREATE DATABASE ... TEMPLATE and a copy of the bucket folders),
+so a case starts loaded in well under a second and can break whatever it likes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from reveries_pipeline.resources import ObjectStore, PostgresResource
+from reveries_pipeline_tests.faults.harness import FaultWorld
+
+
+@dataclass(frozen=True)
+class Baseline:
+    source_db: str
+    warehouse_db: str
+    buckets: Path  # holds ingestion/ and processed/
+
+
+def _close_pools() -> None:
+    # a template database must have no other sessions while it is copied
+    for pool in list(PostgresResource._pools.values()):
+        pool.close()
+    PostgresResource._pools.clear()
+
+
+def _create_database(admin_uri: str, name: str, template: str | None = None) -> None:
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        conn.execute(query)
+
+
+@pytest.fixture(scope="session")
+def fault_baseline(pg_server, pg_admin_uri, tmp_path_factory) -> Baseline:
+    from reveries_pipeline.totesys.seed import seed_totesys
+    from reveries_pipeline_tests.pipeline_harness import Pipeline
+
+    tag = uuid.uuid4().hex[:8]
+    baseline = Baseline(f"fault_src_{tag}", f"fault_wh_{tag}", tmp_path_factory.mktemp("fault_baseline"))
+    for name in (baseline.source_db, baseline.warehouse_db):
+        _create_database(pg_admin_uri, name)
+    source_dsn, warehouse_dsn = pg_server.get_uri(baseline.source_db), pg_server.get_uri(baseline.warehouse_db)
+    seed_totesys(source_dsn, scale=0.05, seed=11)
+    stores = [ObjectStore(url=str(baseline.buckets / name)) for name in ("ingestion", "processed")]
+    Pipeline(source_dsn, warehouse_dsn, *stores).etl()
+    _close_pools()
+    return baseline
+
+
+def _clone_world(pg_server, pg_admin_uri, baseline: Baseline, home: Path, created: list[str]) -> FaultWorld:
+    tag = uuid.uuid4().hex[:8]
+    dsns = []
+    for template in (baseline.source_db, baseline.warehouse_db):
+        name = f"{template[:9]}_{tag}"
+        _create_database(pg_admin_uri, name, template)
+        created.append(name)
+        dsns.append(pg_server.get_uri(name))
+    shutil.copytree(baseline.buckets, home / "lake")
+    return FaultWorld(dsns[0], dsns[1], str(home / "lake" / "ingestion"), str(home / "lake" / "processed"), home)
+
+
+@pytest.fixture
+def world(pg_server, pg_admin_uri, fault_baseline, tmp_path):
+    """A loaded source, warehouse and local buckets of this case's own."""
+    created: list[str] = []
+    yield _clone_world(pg_server, pg_admin_uri, fault_baseline, tmp_path, created)
+    _close_pools()
+    with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
+        for name in created:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _upload_tree(root: Path, bucket_url: str) -> None:
+    store = ObjectStore(url=bucket_url)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        key = path.relative_to(root).as_posix()
+        if key.startswith("_state/"):
+            store.put_state(key, path.read_bytes())
+        else:
+            store.put_new_file(key, path)
+
+
+@pytest.fixture
+def s3_world(world, s3_endpoint):
+    """The same loaded world, with both buckets on the S3 endpoint on loopback."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-west-2")
+    for kind in ("ingestion", "processed"):
+        bucket = f"fault-{kind}-{uuid.uuid4().hex[:8]}"
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+        url = f"s3://{bucket}/lake"
+        _upload_tree(Path(getattr(world, f"{kind}_url")), url)
+        setattr(world, f"{kind}_url", url)
+    world.extra_env.update(
+        AWS_ENDPOINT_URL=s3_endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto accepts any credentials
+        AWS_REGION="eu-west-2",
+    )
+    return world
