@@ -8,10 +8,12 @@ moto server with --s3), and runs the pipeline the way external checks do: as a s
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import os
 import re
 import resource
+import shlex
 import shutil
 import socket
 import subprocess
@@ -254,3 +256,45 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 def failure_report(result: RunResult, lines: int = 40) -> str:
     return f"**{result.job} failed (exit {result.returncode}); log tail:**\n\n```\n{result.tail(lines)}\n```\n"
+
+
+def fmt_wall(result: RunResult | None) -> str:
+    """A run's wall time, marked when the run failed; '-' for a run that did not happen."""
+    if result is None:
+        return "-"
+    return fmt_s(result.wall_s) + ("" if result.ok else " (failed)")
+
+
+def parse_bench_args(description: str, argv: list[str] | None, **helps: str) -> argparse.Namespace:
+    """The options bench_etl.py and bench_ingestion.py share; ``helps`` maps an option's dest to its
+    --help text (an option without one shows none)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0], help=helps.get("scales"))
+    parser.add_argument("--s3", action="store_true", help=helps.get("s3"))
+    parser.add_argument("--incremental-rows", type=int, default=1000, help=helps.get("incremental_rows"))
+    parser.add_argument("--seed", type=int, default=42, help=helps.get("seed"))
+    parser.add_argument("--out", type=Path, default=None, help=helps.get("out"))
+    parser.add_argument("--keep", action="store_true", help=helps.get("keep"))
+    return parser.parse_args(argv)
+
+
+class Report:
+    """The markdown report: printed as it is written (a long benchmark shows progress) and kept for --out."""
+
+    def __init__(self, title: str):
+        self.lines: list[str] = []
+        self.emit(f"# {title}\n")
+        self.emit(
+            f"Command: `{shlex.join([Path(sys.executable).name, *sys.argv])}`  \n"
+            f"Date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n"
+        )
+
+    def emit(self, text: str) -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def save(self, path: Path | None) -> None:
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(self.lines))
+            print(f"written {path}")

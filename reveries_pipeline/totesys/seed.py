@@ -16,6 +16,7 @@ import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -23,6 +24,22 @@ import psycopg
 from psycopg import sql
 
 from reveries_pipeline.totesys.schema import PRIMARY_KEYS, TOTESYS_TABLES, apply_totesys_ddl
+from reveries_pipeline.totesys.vocabulary import (
+    CITIES,
+    COMPANY_SUFFIXES,
+    COUNTRIES,
+    CURRENCIES,
+    DEPARTMENTS,
+    DESIGN_WORDS,
+    DISTRICTS,
+    FILE_LOCATIONS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LINE_2,
+    PAYMENT_TYPES,
+    STREET_NAMES,
+    STREET_SUFFIXES,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -49,252 +66,6 @@ STAFF = 20
 PAID_SHARE = 0.70
 EDITED_ORDER_SHARE = 0.10
 CHUNK_ROWS = 200_000
-
-CURRENCIES = ("GBP", "USD", "EUR")
-PAYMENT_TYPES = ("SALES_RECEIPT", "SALES_REFUND", "PURCHASE_PAYMENT", "PURCHASE_REFUND")
-DEPARTMENTS = (
-    ("Sales", "Manchester", "Richard Roma"),
-    ("Purchasing", "Manchester", "Naomi Lapaglia"),
-    ("Production", "Leeds", "Chester Ming"),
-    ("Dispatch", "Leeds", "Mark Hanna"),
-    ("Finance", "Manchester", "Jordan Belfort"),
-    ("Facilities", "Manchester", "Shelley Levene"),
-    ("Communications", "Leeds", "Ann Blake"),
-    ("HR", "Leeds", "James Link"),
-)
-DESIGN_WORDS = (
-    "Steel",
-    "Soft",
-    "Granite",
-    "Concrete",
-    "Frozen",
-    "Bronze",
-    "Plastic",
-    "Cotton",
-    "Metal",
-    "Fresh",
-    "Wooden",
-    "Rubber",
-)
-FILE_LOCATIONS = (
-    "/usr",
-    "/private",
-    "/System",
-    "/opt",
-    "/home/user/dir",
-    "/usr/local/src",
-    "/var/lib",
-    "/etc/ppp",
-    "/Users",
-    "/Library",
-    "/usr/ports",
-    "/opt/include",
-    "/private/tmp",
-    "/srv",
-    "/usr/share",
-    "/root",
-    "/lost+found",
-    "/Network",
-    "/var/spool",
-    "/etc/mail",
-)
-FIRST_NAMES = (
-    "Jeremie",
-    "Deron",
-    "Jeanette",
-    "Ana",
-    "Magdalena",
-    "Korey",
-    "Raphael",
-    "Oswaldo",
-    "Brody",
-    "Jazmyn",
-    "Meda",
-    "Imani",
-    "Stan",
-    "Rick",
-    "Flavio",
-    "Ellie",
-    "Laverne",
-    "Kasey",
-    "Mireille",
-    "Orin",
-    "Verdie",
-    "Dorthy",
-    "Nellie",
-    "Benton",
-    "Ivory",
-    "Gust",
-    "Ebba",
-    "Shaun",
-    "Melody",
-    "Alek",
-    "Zelda",
-    "Marlon",
-    "Colby",
-    "Yolanda",
-    "Hester",
-    "Lyric",
-    "Ramon",
-    "Tressa",
-    "Dagny",
-    "Felix",
-)
-LAST_NAMES = (
-    "Franey",
-    "Breitenberg",
-    "Erdman",
-    "Glover",
-    "Zieme",
-    "Ondricka",
-    "Reilly",
-    "Bogan",
-    "Crist",
-    "Hagenes",
-    "Homenick",
-    "Walsh",
-    "Lind",
-    "Kovacek",
-    "Kutch",
-    "Torphy",
-    "Jacobs",
-    "Hilll",
-    "Fahey",
-    "Moen",
-    "O'Keefe",
-    "D'Amore",
-    "O'Hara",
-    "O'Conner",
-    "O'Reilly",
-    "Leannon",
-    "Predovic",
-    "Morar",
-    "Bechtelar",
-    "Kulas",
-    "Schimmel",
-    "Stiedemann",
-    "Gerhold",
-    "Yost",
-    "Wuckert",
-    "Pouros",
-    "Hettinger",
-    "Cassin",
-    "Frami",
-    "Grady",
-)
-STREET_NAMES = (
-    "Herzog",
-    "Alexie",
-    "Sincere",
-    "Kertzmann",
-    "Skiles",
-    "Hermiston",
-    "Carroll",
-    "Lemke",
-    "Bartoletti",
-    "Balistreri",
-    "Kuhic",
-    "Runolfsdottir",
-    "Keebler",
-    "Ritchie",
-    "Weimann",
-    "Macejkovic",
-    "Dach",
-    "Rolfson",
-)
-STREET_SUFFIXES = (
-    "Via",
-    "Street",
-    "Lane",
-    "Road",
-    "Avenue",
-    "Mews",
-    "Crescent",
-    "Groves",
-    "Meadows",
-    "Light",
-    "Ports",
-    "Knoll",
-    "Harbor",
-    "Court",
-    "Ridge",
-)
-LINE_2 = (
-    "Avon",
-    "Ashley Hill",
-    "Flat 2",
-    "Suite 406",
-    "Apt. 191",
-    "Unit 7",
-    "The Old Mill",
-    "Block B",
-    "Floor 3",
-    "Riverside House",
-)
-DISTRICTS = (
-    "Avon",
-    "Bedfordshire",
-    "Buckinghamshire",
-    "Cambridgeshire",
-    "Cheshire",
-    "Cumbria",
-    "Derbyshire",
-    "Devon",
-    "Dorset",
-    "Essex",
-    "Kent",
-    "Lancashire",
-    "Norfolk",
-    "Surrey",
-    "West Yorkshire",
-    "Greater Manchester",
-)
-CITIES = (
-    "New Patienceburgh",
-    "Aliso Viejo",
-    "Lake Charles",
-    "Olsonside",
-    "Fort Shadburgh",
-    "Kendraburgh",
-    "North Dausborough",
-    "Suffolk",
-    "Pricetown",
-    "Bradford",
-    "Sheffield",
-    "York",
-    "Leeds",
-    "Manchester",
-    "Liverpool",
-    "Chester",
-    "Preston",
-    "Hull",
-    "Oldham",
-    "Wigan",
-    "Lancaster",
-)
-COUNTRIES = (
-    "Turkey",
-    "Austria",
-    "Democratic People's Republic of Korea",
-    "United Kingdom",
-    "Germany",
-    "France",
-    "Spain",
-    "Ireland",
-    "Netherlands",
-    "Belgium",
-    "Portugal",
-    "Italy",
-    "Poland",
-    "Sweden",
-    "Norway",
-    "Canada",
-    "United States of America",
-    "Japan",
-    "Brazil",
-    "Australia",
-)
-COMPANY_SUFFIXES = ("LLC", "Inc", "Group", "and Sons", "Ltd", "PLC")
 
 
 def _scaled(base: int, factor: float, minimum: int = 1) -> int:
@@ -372,103 +143,122 @@ def _company(rng: np.random.Generator) -> str:
     return f"{a} and {b}"
 
 
-# ---------------------------------------------------------------------------------------------- tables
+# ------------------------------------------------------------------------------------------ dimensions
+# Every generator below draws from the one shared `rng`: the order of the draws (tables, then columns
+# within a table) is part of what a seed means, so it must not change.
 
 
-def _dimensions(rng: np.random.Generator, sizes: dict[str, int]) -> dict[str, pl.DataFrame]:
-    t0 = DIMENSIONS_CREATED_MS
-    out: dict[str, pl.DataFrame] = {}
+def _created_at_start(n: int) -> dict[str, pl.Series]:
+    """created_at and last_updated of dimension rows: all there, unchanged, since the first day."""
+    return {
+        "created_at": _ts(np.full(n, DIMENSIONS_CREATED_MS)),
+        "last_updated": _ts(np.full(n, DIMENSIONS_CREATED_MS)),
+    }
 
-    n = sizes["address"]
-    out["address"] = pl.DataFrame(
+
+def _sometimes(rng: np.random.Generator, values: tuple[str, ...], n: int, share: float) -> pl.Series:
+    """A value from `values` in about `share` of the rows, null in the others (optional columns)."""
+    return _str(np.where(rng.random(n) < share, _pick(rng, values, n), None))
+
+
+def _street_lines(rng: np.random.Generator, n: int) -> list[str]:
+    return [
+        f"{num} {STREET_NAMES[s]} {STREET_SUFFIXES[x]}"
+        for num, s, x in zip(
+            rng.integers(1, 10_000, n),
+            rng.integers(0, len(STREET_NAMES), n),
+            rng.integers(0, len(STREET_SUFFIXES), n),
+            strict=True,
+        )
+    ]
+
+
+def _postal_codes(rng: np.random.Generator, n: int) -> list[str]:
+    # Two shapes, as in a real address book: four in five are 12345, the rest 12345-6789.
+    return [
+        f"{p:05d}" if k else f"{p % 100:02d}{p // 100 % 1000:03d}-{p % 10_000:04d}"
+        for p, k in zip(rng.integers(10_000, 100_000, n), rng.random(n) < 0.8, strict=True)
+    ]
+
+
+def _addresses(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    return pl.DataFrame(
         {
             "address_id": np.arange(1, n + 1),
-            "address_line_1": [
-                f"{num} {STREET_NAMES[s]} {STREET_SUFFIXES[x]}"
-                for num, s, x in zip(
-                    rng.integers(1, 10_000, n),
-                    rng.integers(0, len(STREET_NAMES), n),
-                    rng.integers(0, len(STREET_SUFFIXES), n),
-                    strict=True,
-                )
-            ],
-            "address_line_2": _str(np.where(rng.random(n) < 1 / 3, _pick(rng, LINE_2, n), None)),
-            "district": _str(np.where(rng.random(n) < 0.5, _pick(rng, DISTRICTS, n), None)),
+            "address_line_1": _street_lines(rng, n),
+            "address_line_2": _sometimes(rng, LINE_2, n, 1 / 3),
+            "district": _sometimes(rng, DISTRICTS, n, 0.5),
             "city": _str(_pick(rng, CITIES, n)),
-            "postal_code": [
-                f"{p:05d}" if k else f"{p % 100:02d}{p // 100 % 1000:03d}-{p % 10_000:04d}"
-                for p, k in zip(rng.integers(10_000, 100_000, n), rng.random(n) < 0.8, strict=True)
-            ],
+            "postal_code": _postal_codes(rng, n),
             "country": _str(_pick(rng, COUNTRIES, n)),
             "phone": [f"{a} {b}" for a, b in zip(_digits(rng, n, 4), _digits(rng, n, 6), strict=True)],
-            "created_at": _ts(np.full(n, t0)),
-            "last_updated": _ts(np.full(n, t0)),
+            **_created_at_start(n),
         }
     )
 
-    n = sizes["counterparty"]
-    # Several counterparties share one legal address.
-    legal = rng.integers(1, max(2, sizes["address"] * 2 // 3) + 1, n)
-    if n > 1:
-        legal[1] = legal[0]
+
+def _unique_company_names(rng: np.random.Generator, n: int) -> list[str]:
     names: list[str] = []
     while len(names) < n:
         name = _company(rng)
         if name not in names:
             names.append(name)
-    out["counterparty"] = pl.DataFrame(
+    return names
+
+
+def _counterparties(rng: np.random.Generator, n: int, n_addresses: int) -> pl.DataFrame:
+    # Several counterparties share one legal address (always the first two).
+    legal = rng.integers(1, max(2, n_addresses * 2 // 3) + 1, n)
+    if n > 1:
+        legal[1] = legal[0]
+    return pl.DataFrame(
         {
             "counterparty_id": np.arange(1, n + 1),
-            "counterparty_legal_name": names,
+            "counterparty_legal_name": _unique_company_names(rng, n),
             "legal_address_id": legal,
             "commercial_contact": [_person(rng) for _ in range(n)],
             "delivery_contact": [_person(rng) for _ in range(n)],
-            "created_at": _ts(np.full(n, t0)),
-            "last_updated": _ts(np.full(n, t0)),
+            **_created_at_start(n),
         }
     )
 
-    out["currency"] = pl.DataFrame(
-        {
-            "currency_id": np.arange(1, len(CURRENCIES) + 1),
-            "currency_code": list(CURRENCIES),
-            "created_at": _ts(np.full(len(CURRENCIES), t0)),
-            "last_updated": _ts(np.full(len(CURRENCIES), t0)),
-        }
-    )
-    out["department"] = pl.DataFrame(
-        {
-            "department_id": np.arange(1, len(DEPARTMENTS) + 1),
-            "department_name": [d[0] for d in DEPARTMENTS],
-            "location": [d[1] for d in DEPARTMENTS],
-            "manager": [d[2] for d in DEPARTMENTS],
-            "created_at": _ts(np.full(len(DEPARTMENTS), t0)),
-            "last_updated": _ts(np.full(len(DEPARTMENTS), t0)),
-        }
-    )
-    out["payment_type"] = pl.DataFrame(
-        {
-            "payment_type_id": np.arange(1, len(PAYMENT_TYPES) + 1),
-            "payment_type_name": list(PAYMENT_TYPES),
-            "created_at": _ts(np.full(len(PAYMENT_TYPES), t0)),
-            "last_updated": _ts(np.full(len(PAYMENT_TYPES), t0)),
-        }
-    )
 
-    n = sizes["staff"]
+def _reference_table(table: str, columns: dict[str, list[str]]) -> pl.DataFrame:
+    """A fixed lookup table (currency, department, payment_type): the same rows at every scale and seed."""
+    n = len(next(iter(columns.values())))
+    return pl.DataFrame({f"{table}_id": np.arange(1, n + 1), **columns, **_created_at_start(n)})
+
+
+def _staff(rng: np.random.Generator, n: int) -> pl.DataFrame:
     people = _unique_names(rng, n)
-    out["staff"] = pl.DataFrame(
+    return pl.DataFrame(
         {
             "staff_id": np.arange(1, n + 1),
             "first_name": [f for f, _ in people],
             "last_name": [last for _, last in people],
             "department_id": rng.integers(1, len(DEPARTMENTS) + 1, n),
             "email_address": [staff_email(f, last) for f, last in people],
-            "created_at": _ts(np.full(n, t0)),
-            "last_updated": _ts(np.full(n, t0)),
+            **_created_at_start(n),
         }
     )
-    return out
+
+
+def _dimensions(rng: np.random.Generator, sizes: dict[str, int]) -> dict[str, pl.DataFrame]:
+    return {  # generated in this order (see above)
+        "address": _addresses(rng, sizes["address"]),
+        "counterparty": _counterparties(rng, sizes["counterparty"], sizes["address"]),
+        "currency": _reference_table("currency", {"currency_code": list(CURRENCIES)}),
+        "department": _reference_table(
+            "department",
+            {
+                "department_name": [d[0] for d in DEPARTMENTS],
+                "location": [d[1] for d in DEPARTMENTS],
+                "manager": [d[2] for d in DEPARTMENTS],
+            },
+        ),
+        "payment_type": _reference_table("payment_type", {"payment_type_name": list(PAYMENT_TYPES)}),
+        "staff": _staff(rng, sizes["staff"]),
+    }
 
 
 def staff_email(first: str, last: str) -> str:
@@ -520,113 +310,170 @@ def _order_times(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarr
     return created, updated
 
 
-def _orders(rng: np.random.Generator, sizes: dict[str, int], design_created: np.ndarray):
-    n_staff, n_cp, n_addr = sizes["staff"], sizes["counterparty"], sizes["address"]
+# ---------------------------------------------------------------------------------------------- orders
 
-    # --- sales orders
-    n = sizes["sales_order"]
-    created, updated = _order_times(rng, n)
+
+@dataclass(frozen=True)
+class _OrderTerms:
+    """What orders agree with their counterparties, one array element per order: their transactions
+    and payments are derived from these."""
+
+    created: np.ndarray  # ms since the epoch
+    amount_c: np.ndarray  # total in cents
+    counterparty_id: np.ndarray
+    currency_id: np.ndarray
+    payment_day: np.ndarray  # days since the epoch
+
+
+def _agree_terms(
+    rng: np.random.Generator, created: np.ndarray, amount_c: np.ndarray, sizes: dict[str, int]
+) -> _OrderTerms:
+    n = len(created)
+    counterparty_id = rng.integers(1, sizes["counterparty"] + 1, n)
+    currency_id = rng.integers(1, len(CURRENCIES) + 1, n)
+    payment_day = created // DAY_MS + rng.integers(0, 8, n)  # within a week of the order
+    return _OrderTerms(created, amount_c, counterparty_id, currency_id, payment_day)
+
+
+def _order_frame(
+    rng: np.random.Generator,
+    table: str,
+    times: tuple[np.ndarray, np.ndarray],
+    terms: _OrderTerms,
+    sizes: dict[str, int],
+    goods: dict[str, object],
+    design_id: np.ndarray | None = None,
+) -> pl.DataFrame:
+    """The columns sales and purchase orders share, around what each kind orders (`goods`), in
+    totesys's column order; only sales orders have a design."""
+    created, updated = times
+    n = len(created)
+    return pl.DataFrame(
+        {
+            f"{table}_id": np.arange(1, n + 1),
+            "created_at": _ts(created),
+            "last_updated": _ts(updated),
+            **({} if design_id is None else {"design_id": design_id}),
+            "staff_id": rng.integers(1, sizes["staff"] + 1, n),
+            "counterparty_id": terms.counterparty_id,
+            **goods,
+            "currency_id": terms.currency_id,
+            "agreed_delivery_date": _days(created // DAY_MS + rng.integers(0, 8, n)),
+            "agreed_payment_date": _days(terms.payment_day),
+            "agreed_delivery_location_id": rng.integers(1, sizes["address"] + 1, n),
+        }
+    )
+
+
+def _sales_orders(
+    rng: np.random.Generator, sizes: dict[str, int], design_created: np.ndarray
+) -> tuple[pl.DataFrame, _OrderTerms]:
+    times = _order_times(rng, sizes["sales_order"])
+    created = times[0]
     # Only designs that already exist when the order is placed.
     available = np.searchsorted(design_created, created, side="right")
-    design_id = (rng.random(n) * available).astype(np.int64) + 1
-    units = rng.integers(1_000, 100_001, n)
-    price_c = rng.integers(200, 401, n)
-    so_cp = rng.integers(1, n_cp + 1, n)
-    so_cur = rng.integers(1, len(CURRENCIES) + 1, n)
-    so_day = created // DAY_MS
-    so_pay_day = so_day + rng.integers(0, 8, n)
-    sales = pl.DataFrame(
-        {
-            "sales_order_id": np.arange(1, n + 1),
-            "created_at": _ts(created),
-            "last_updated": _ts(updated),
-            "design_id": design_id,
-            "staff_id": rng.integers(1, n_staff + 1, n),
-            "counterparty_id": so_cp,
-            "units_sold": units,
-            "unit_price": price_c / 100,
-            "currency_id": so_cur,
-            "agreed_delivery_date": _days(so_day + rng.integers(0, 8, n)),
-            "agreed_payment_date": _days(so_pay_day),
-            "agreed_delivery_location_id": rng.integers(1, n_addr + 1, n),
-        }
-    )
-    so_amount = units * price_c
-    so_created = created
+    design_id = (rng.random(len(created)) * available).astype(np.int64) + 1
+    units = rng.integers(1_000, 100_001, len(created))
+    price_c = rng.integers(200, 401, len(created))
+    terms = _agree_terms(rng, created, units * price_c, sizes)
+    goods = {"units_sold": units, "unit_price": price_c / 100}
+    return _order_frame(rng, "sales_order", times, terms, sizes, goods, design_id), terms
 
-    # --- purchase orders
-    n = sizes["purchase_order"]
-    created, updated = _order_times(rng, n)
+
+def _item_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Seven random characters from A-Z and 0-9 per purchase order."""
     alphabet = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", dtype="S1")
-    codes = np.ascontiguousarray(alphabet[rng.integers(0, 36, (n, 7))]).view("S7").ravel().astype("U7")
-    qty = rng.integers(1, 1_000, n)
-    iprice_c = rng.integers(300, 100_001, n)
-    po_cp = rng.integers(1, n_cp + 1, n)
-    po_cur = rng.integers(1, len(CURRENCIES) + 1, n)
-    po_day = created // DAY_MS
-    po_pay_day = po_day + rng.integers(0, 8, n)
-    purchases = pl.DataFrame(
-        {
-            "purchase_order_id": np.arange(1, n + 1),
-            "created_at": _ts(created),
-            "last_updated": _ts(updated),
-            "staff_id": rng.integers(1, n_staff + 1, n),
-            "counterparty_id": po_cp,
-            "item_code": codes,
-            "item_quantity": qty,
-            "item_unit_price": iprice_c / 100,
-            "currency_id": po_cur,
-            "agreed_delivery_date": _days(po_day + rng.integers(0, 8, n)),
-            "agreed_payment_date": _days(po_pay_day),
-            "agreed_delivery_location_id": rng.integers(1, n_addr + 1, n),
-        }
-    )
+    return np.ascontiguousarray(alphabet[rng.integers(0, 36, (n, 7))]).view("S7").ravel().astype("U7")
 
-    # --- transactions: one per order, numbered in order of creation across both kinds
-    n_so = sizes["sales_order"]
-    all_created = np.concatenate([so_created, created])
-    order = np.argsort(all_created, kind="stable")
-    is_sale = order < n_so
-    order_id = np.where(is_sale, order + 1, order - n_so + 1)
-    t_created = all_created[order]
-    nt = len(order)
-    transactions = pl.DataFrame(
+
+def _purchase_orders(rng: np.random.Generator, sizes: dict[str, int]) -> tuple[pl.DataFrame, _OrderTerms]:
+    times = _order_times(rng, sizes["purchase_order"])
+    created = times[0]
+    codes = _item_codes(rng, len(created))
+    qty = rng.integers(1, 1_000, len(created))
+    price_c = rng.integers(300, 100_001, len(created))
+    terms = _agree_terms(rng, created, qty * price_c, sizes)
+    goods = {"item_code": codes, "item_quantity": qty, "item_unit_price": price_c / 100}
+    return _order_frame(rng, "purchase_order", times, terms, sizes, goods), terms
+
+
+def _in_creation_order(sales: _OrderTerms, purchases: _OrderTerms) -> tuple[_OrderTerms, np.ndarray, np.ndarray]:
+    """Both kinds of order interleaved by creation time (a stable sort: sales first on a tie), with
+    whether each is a sale and its id within its own table."""
+    n_sales = len(sales.created)
+    order = np.argsort(np.concatenate([sales.created, purchases.created]), kind="stable")
+
+    def merged(sales_values: np.ndarray, purchase_values: np.ndarray) -> np.ndarray:
+        return np.concatenate([sales_values, purchase_values])[order]
+
+    terms = _OrderTerms(
+        created=merged(sales.created, purchases.created),
+        amount_c=merged(sales.amount_c, purchases.amount_c),
+        counterparty_id=merged(sales.counterparty_id, purchases.counterparty_id),
+        currency_id=merged(sales.currency_id, purchases.currency_id),
+        payment_day=merged(sales.payment_day, purchases.payment_day),
+    )
+    is_sale = order < n_sales
+    return terms, is_sale, np.where(is_sale, order + 1, order - n_sales + 1)
+
+
+def _transactions(created: np.ndarray, is_sale: np.ndarray, order_id: np.ndarray) -> pl.DataFrame:
+    """One transaction per order, numbered in order of creation; it points at a sale or a purchase."""
+    n = len(created)
+    return pl.DataFrame(
         {
-            "transaction_id": np.arange(1, nt + 1),
+            "transaction_id": np.arange(1, n + 1),
             "transaction_type": np.where(is_sale, "SALE", "PURCHASE"),
             "sales_order_id": pl.Series(order_id).set(pl.Series(~is_sale), None),
             "purchase_order_id": pl.Series(order_id).set(pl.Series(is_sale), None),
-            "created_at": _ts(t_created),
-            "last_updated": _ts(t_created),
+            "created_at": _ts(created),
+            "last_updated": _ts(created),
         }
     )
 
-    # --- payments: one per transaction
-    amount_c = np.concatenate([so_amount, qty * iprice_c])[order]
-    cp = np.concatenate([so_cp, po_cp])[order]
-    cur = np.concatenate([so_cur, po_cur])[order]
-    pay_day = np.concatenate([so_pay_day, po_pay_day])[order]
-    lo = np.maximum(pay_day * DAY_MS, t_created + 1)
-    hi = pay_day * DAY_MS + DAY_MS - 1
-    paid_at = lo + (rng.random(nt) * (hi - lo + 1)).astype(np.int64)
-    paid = (rng.random(nt) < PAID_SHARE) & (lo <= hi) & (hi < ORDERS_END_MS)
-    payments = pl.DataFrame(
+
+def _payment_times(rng: np.random.Generator, terms: _OrderTerms) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each payment is paid and when: on its agreed day, after the order was created, and
+    only if that day ended before the snapshot did (later ones are still due)."""
+    lo = np.maximum(terms.payment_day * DAY_MS, terms.created + 1)
+    hi = terms.payment_day * DAY_MS + DAY_MS - 1
+    paid_at = lo + (rng.random(len(lo)) * (hi - lo + 1)).astype(np.int64)
+    paid = (rng.random(len(lo)) < PAID_SHARE) & (lo <= hi) & (hi < ORDERS_END_MS)
+    return paid, paid_at
+
+
+def _payments(rng: np.random.Generator, terms: _OrderTerms, is_sale: np.ndarray) -> pl.DataFrame:
+    """One payment per transaction (same ids); paying it is the only later change to the row."""
+    n = len(terms.created)
+    paid, paid_at = _payment_times(rng, terms)
+    return pl.DataFrame(
         {
-            "payment_id": np.arange(1, nt + 1),
-            "created_at": _ts(t_created),
-            "last_updated": _ts(np.where(paid, paid_at, t_created)),
-            "transaction_id": np.arange(1, nt + 1),
-            "counterparty_id": cp,
-            "payment_amount": amount_c / 100,
-            "currency_id": cur,
-            "payment_type_id": np.where(is_sale, 1, 3),
+            "payment_id": np.arange(1, n + 1),
+            "created_at": _ts(terms.created),
+            "last_updated": _ts(np.where(paid, paid_at, terms.created)),
+            "transaction_id": np.arange(1, n + 1),
+            "counterparty_id": terms.counterparty_id,
+            "payment_amount": terms.amount_c / 100,
+            "currency_id": terms.currency_id,
+            "payment_type_id": np.where(is_sale, 1, 3),  # SALES_RECEIPT or PURCHASE_PAYMENT
             "paid": paid,
-            "payment_date": _days(pay_day),
-            "company_ac_number": _digits(rng, nt, 8),
-            "counterparty_ac_number": _digits(rng, nt, 8),
+            "payment_date": _days(terms.payment_day),
+            "company_ac_number": _digits(rng, n, 8),
+            "counterparty_ac_number": _digits(rng, n, 8),
         }
     )
-    return {"sales_order": sales, "purchase_order": purchases, "transaction": transactions, "payment": payments}
+
+
+def _orders(rng: np.random.Generator, sizes: dict[str, int], design_created: np.ndarray) -> dict[str, pl.DataFrame]:
+    sales, sales_terms = _sales_orders(rng, sizes, design_created)
+    purchases, purchase_terms = _purchase_orders(rng, sizes)
+    terms, is_sale, order_id = _in_creation_order(sales_terms, purchase_terms)
+    return {
+        "sales_order": sales,
+        "purchase_order": purchases,
+        "transaction": _transactions(terms.created, is_sale, order_id),
+        "payment": _payments(rng, terms, is_sale),
+    }
 
 
 def generate_totesys(scale: float = 1.0, seed: int = 42) -> dict[str, pl.DataFrame]:

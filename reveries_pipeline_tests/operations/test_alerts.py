@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
 import socket
 import time
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -15,16 +18,17 @@ from dagster import (
     AssetCheckSeverity,
     AssetKey,
     DagsterEventType,
+    EventRecordsFilter,
     asset,
     asset_check,
     build_run_status_sensor_context,
     build_sensor_context,
+    deserialize_value,
+    instance_for_test,
     job,
     materialize,
     op,
 )
-from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
-from dagster._core.test_utils import instance_for_test
 
 from reveries_pipeline.operations import alerts
 from reveries_pipeline.operations.alerts import (
@@ -34,6 +38,7 @@ from reveries_pipeline.operations.alerts import (
     make_alert_sensors,
     send_alert,
 )
+from reveries_pipeline.operations.alerts import config as alert_config
 
 PASSWORD = "s3cr3t-Pa55word-xyz"  # noqa: S105 - test credential
 LOGGER = "reveries_pipeline.operations.alerts"
@@ -92,9 +97,9 @@ def smtp_server():
 def clean_env(monkeypatch):
     for key in ENV_KEYS:
         monkeypatch.delenv(key, raising=False)
-    alerts._reset_alerts_off_notice()
+    alert_config._reset_alerts_off_notice()
     yield
-    alerts._reset_alerts_off_notice()
+    alert_config._reset_alerts_off_notice()
 
 
 @pytest.fixture
@@ -300,27 +305,27 @@ def test_failed_error_check_sends_mail(alert_env, caplog):
     _assert_no_password(caplog, alert_env)
 
 
+def _freshness_state_change(key: AssetKey, previous_state: str, new_state: str):
+    """A FreshnessStateChange as the freshness daemon reports it. Dagster has no public constructor
+    for it, so it is built from its serialized form (the one the event log stores) with the public
+    ``deserialize_value``."""
+    serialized = {
+        "__class__": "FreshnessStateChange",
+        "key": {"__class__": "AssetKey", "path": list(key.path)},
+        "new_state": {"__enum__": f"FreshnessState.{new_state}"},
+        "previous_state": {"__enum__": f"FreshnessState.{previous_state}"},
+        "state_change_timestamp": time.time(),
+    }
+    return deserialize_value(json.dumps(serialized))
+
+
 def test_freshness_fail_sends_mail(alert_env):
     key = AssetKey(["warehouse", "fact_sales_order"])
     with instance_for_test() as instance:
-        instance.report_runless_asset_event(
-            FreshnessStateChange(
-                key=key,
-                new_state=FreshnessState.WARN,
-                previous_state=FreshnessState.PASS,
-                state_change_timestamp=time.time(),
-            )
-        )
-        instance.report_runless_asset_event(
-            FreshnessStateChange(
-                key=key,
-                new_state=FreshnessState.FAIL,
-                previous_state=FreshnessState.WARN,
-                state_change_timestamp=time.time(),
-            )
-        )
+        instance.report_runless_asset_event(_freshness_state_change(key, "PASS", "WARN"))
+        instance.report_runless_asset_event(_freshness_state_change(key, "WARN", "FAIL"))
         records = instance.event_log_storage.get_event_records(
-            alerts.EventRecordsFilter(event_type=DagsterEventType.FRESHNESS_STATE_CHANGE)
+            EventRecordsFilter(event_type=DagsterEventType.FRESHNESS_STATE_CHANGE)
         )
         assert len(records) == 2
         asset_alert_sensor(build_sensor_context(instance=instance, cursor=None))
@@ -328,3 +333,23 @@ def test_freshness_fail_sends_mail(alert_env):
     assert len(messages) == 1
     assert "warehouse/fact_sales_order" in messages[0]["Subject"]
     assert "WARN -> FAIL" in messages[0].get_content()
+
+
+def _private_dagster_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [f"{path.name}:{node.lineno} {name}" for name in names if name.startswith("dagster._")]
+    return found
+
+
+def test_alerts_and_their_tests_import_only_public_dagster():
+    package = Path(alerts.__file__).parent
+    sources = [*sorted(package.glob("*.py")), Path(__file__)]
+    assert len(sources) > 2
+    assert [hit for path in sources for hit in _private_dagster_imports(path)] == []
