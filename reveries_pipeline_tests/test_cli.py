@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     ["dev"],
     ["dashboard"],
     ["embedded"],
+    ["quarantine"],
 ]
 
 
@@ -34,6 +35,17 @@ def test_bad_input_is_a_clear_error():
     assert result.exit_code == 2 and "--scale" in result.output
     result = CliRunner().invoke(main, ["run", "--job", "nope"])
     assert result.exit_code == 2 and "nope" in result.output
+
+
+def test_quarantine_names_what_it_accepts(tmp_path, monkeypatch):
+    monkeypatch.setenv("INGESTION_BUCKET_URL", str(tmp_path / "ingestion"))
+    monkeypatch.setenv("PROCESSED_BUCKET_URL", str(tmp_path / "processed"))
+    result = CliRunner().invoke(main, ["quarantine", "--bucket", "elsewhere", "some/key.parquet"])
+    assert result.exit_code == 2 and "'ingestion', 'processed'" in result.output
+    result = CliRunner().invoke(main, ["quarantine", "--bucket", "ingestion", "address/nope.parquet"])
+    assert result.exit_code == 1 and "no object 'address/nope.parquet'" in result.output
+    result = CliRunner().invoke(main, ["quarantine", "--bucket", "processed"])
+    assert result.exit_code == 2 and "KEY" in result.output
 
 
 def test_seed_then_simulate_through_the_cli(totesys_dsn, monkeypatch):

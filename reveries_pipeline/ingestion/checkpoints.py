@@ -4,24 +4,52 @@ A checkpoint holds the high-water mark of `last_updated` and the (primary key, l
 already captured inside the lookback window below it. The next poll re-reads the window (to catch
 rows that committed late) and drops the pairs it has already emitted (so the overlap adds no
 duplicates). It is written only after the batch object is durably stored.
+
+It also keeps the source schema of the last capture (to name the old type when a column drifts) and
+the last HISTORY_LIMIT batches written, each with the range of `last_updated` it held, so a batch
+set aside as corrupt can be recaptured from the source (`rewind_to_recapture`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import polars as pl
 
+from reveries_pipeline.resources.batch_keys import is_batch_key
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 
 CHECKPOINT_PREFIX = f"{STATE_PREFIX}ingestion/checkpoints/"
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+HISTORY_LIMIT = 500  # batches remembered per table: ~50 KB of JSON, days of 10-minute polls
 
 
 def _ts(value: datetime) -> str:
-    return value.strftime(TS_FORMAT)[:-3]  # milliseconds, as timestamp(3) has them
+    text = value.strftime(TS_FORMAT)
+    # milliseconds, as timestamp(3) has them; microseconds only if a widened column carries them
+    return text[:-3] if value.microsecond % 1000 == 0 else text
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, TS_FORMAT)
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A raw batch written for the table, and the range of `last_updated` of the rows it holds."""
+
+    key: str
+    low: datetime
+    high: datetime
+
+    def to_doc(self) -> dict:
+        return {"key": self.key, "low": _ts(self.low), "high": _ts(self.high)}
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> BatchRecord:
+        return cls(doc["key"], _parse(doc["low"]), _parse(doc["high"]))
 
 
 @dataclass
@@ -33,15 +61,21 @@ class Checkpoint:
     last_batch_key: str | None = None
     batches: int = 0
     rows: int = 0
+    # column -> postgres type at the last capture (None: never recorded)
+    source_schema: dict[str, str] | None = None
+    history: list[BatchRecord] = field(default_factory=list)  # oldest first
 
     def lower_bound(self, lookback: timedelta) -> datetime | None:
         return None if self.high_water_mark is None else self.high_water_mark - lookback
 
-    def window_frame(self, pk: str) -> pl.DataFrame:
+    def window_frame(self, pk: str, time_unit: str = "ms") -> pl.DataFrame:
         return pl.DataFrame(
             {pk: [p for p, _ in self.window], "last_updated": [t for _, t in self.window]},
-            schema={pk: pl.Int64, "last_updated": pl.Datetime("ms")},
+            schema={pk: pl.Int64, "last_updated": pl.Datetime(time_unit)},
         )
+
+    def record_batch(self, key: str, low: datetime, high: datetime) -> None:
+        self.history = [*self.history, BatchRecord(key, low, high)][-HISTORY_LIMIT:]
 
     def describe(self) -> str:
         return "none (first run: full snapshot)" if self.high_water_mark is None else _ts(self.high_water_mark)
@@ -55,6 +89,8 @@ class Checkpoint:
                 "last_batch_key": self.last_batch_key,
                 "batches": self.batches,
                 "rows": self.rows,
+                "source_schema": self.source_schema,
+                "history": [r.to_doc() for r in self.history],
             },
             indent=1,
         ).encode()
@@ -62,14 +98,16 @@ class Checkpoint:
     @classmethod
     def from_json(cls, data: bytes) -> Checkpoint:
         doc = json.loads(data)
-        parse = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%f")  # noqa: E731
         return cls(
             table=doc["table"],
-            high_water_mark=None if doc["high_water_mark"] is None else parse(doc["high_water_mark"]),
-            window=[(int(pk), parse(ts)) for pk, ts in doc["window"]],
+            high_water_mark=None if doc["high_water_mark"] is None else _parse(doc["high_water_mark"]),
+            window=[(int(pk), _parse(ts)) for pk, ts in doc["window"]],
             last_batch_key=doc.get("last_batch_key"),
             batches=doc.get("batches", 0),
             rows=doc.get("rows", 0),
+            # checkpoints written before these fields existed have neither
+            source_schema=doc.get("source_schema"),
+            history=[BatchRecord.from_doc(r) for r in doc.get("history", [])],
         )
 
 
@@ -89,5 +127,44 @@ class CheckpointStore:
         self.store.put_state(self.key(checkpoint.table), checkpoint.to_json())
 
     def reset(self, table: str) -> None:
-        """Forget a table's checkpoint: its next capture is a full snapshot (runbook: re-snapshot a table)."""
-        self.save(Checkpoint(table))
+        """Forget a table's mark: its next capture is a full snapshot (runbook: re-snapshot a table).
+
+        The last batch key (so new keys still sort after every existing one), the recorded schema
+        and the batch history are kept.
+        """
+        self.save(replace(self.load(table), high_water_mark=None, window=[]))
+
+    def rewind_to_recapture(self, table: str, batch_key: str) -> str:
+        """Make the next capture re-read every row `batch_key` held; returns what was done.
+
+        The mark goes back to the lowest `last_updated` in that batch (never forward) and the window
+        is cleared, so the rows are emitted again in a new batch. Rows captured since are emitted
+        again too; downstream absorbs the duplicates. A batch older than the history (or unknown to
+        it) falls back to a full re-snapshot.
+        """
+        if not is_batch_key(batch_key, table):
+            raise ValueError(f"{batch_key!r} is not a raw batch key of table {table!r}")
+        checkpoint = self.load(table)
+        before = checkpoint.describe()
+        record = next((r for r in checkpoint.history if r.key == batch_key), None)
+        if record is None:
+            self.reset(table)
+            oldest = checkpoint.history[0].key if checkpoint.history else None
+            why = (
+                f"it is older than the batch history (oldest kept: {oldest})"
+                if oldest and batch_key < oldest
+                else "it is not in the batch history"
+            )
+            return (
+                f"raw/{table}: {batch_key} can't be located by its rows ({why}); checkpoint reset from "
+                f"{before}: the next ingestion run re-snapshots the whole table"
+            )
+        # never forward; with no mark a full snapshot is already pending, and it covers the batch
+        mark = None if checkpoint.high_water_mark is None else min(checkpoint.high_water_mark, record.low)
+        self.save(replace(checkpoint, high_water_mark=mark, window=[]))
+        after = replace(checkpoint, high_water_mark=mark).describe()
+        return (
+            f"raw/{table}: {batch_key} held rows last updated {_ts(record.low)} to {_ts(record.high)}; "
+            f"checkpoint rewound from {before} to {after}: the next ingestion run captures them again "
+            "(with rows already captured since, which downstream absorbs as duplicates)"
+        )

@@ -1,75 +1,154 @@
-"""The Arrow schema of a source table, read from the catalog so raw batches keep the source types exactly."""
+"""The Arrow schema of a source table, read from pg_catalog so raw batches keep the source types exactly.
+
+Every column gets an exact Arrow type or, when there is none (unconstrained numeric, json, uuid,
+arrays, intervals...), its text exactly as COPY writes it: a new or retyped column never stops a
+capture. Each batch records the source schema it was written with (see `SourceTable.schema`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import psycopg
 import pyarrow as pa
+from psycopg import sql
+
+from reveries_pipeline.catalog import TypeFamily
+
+# Parquet key-value metadata of every raw batch (processing reads batches of several schemas).
+SOURCE_TABLE_KEY = "reveries.source_table"
+SOURCE_SCHEMA_KEY = "reveries.source_schema"  # JSON {column: postgres type}, in column order
+FINGERPRINT_KEY = "reveries.schema_fingerprint"
+# Per-field metadata.
+POSTGRES_TYPE_KEY = "postgres_type"
+TYPE_FAMILY_KEY = "type_family"
+
+_NUMERIC = re.compile(r"numeric\((\d+),(-?\d+)\)")
+_TIMESTAMP = re.compile(r"timestamp(?:\((\d)\))? with(out)? time zone")
+_SIMPLE: dict[str, tuple[pa.DataType, TypeFamily | None]] = {
+    "smallint": (pa.int16(), TypeFamily.INTEGER),
+    "integer": (pa.int32(), TypeFamily.INTEGER),
+    "bigint": (pa.int64(), TypeFamily.INTEGER),
+    "boolean": (pa.bool_(), TypeFamily.BOOLEAN),
+    "date": (pa.date32(), TypeFamily.DATE),
+    "text": (pa.string(), TypeFamily.TEXT),
+    # any scale at all, so no fixed Arrow decimal holds it: keep the exact text COPY writes
+    "numeric": (pa.string(), TypeFamily.DECIMAL),
+    # COPY writes the shortest text that round-trips, so these parse back to the same value
+    "real": (pa.float32(), None),
+    "double precision": (pa.float64(), None),
+}
+
+
+def arrow_type(pg_type: str, typtype: str = "b") -> tuple[pa.DataType, TypeFamily | None]:
+    """(Arrow type, type family) for a type as format_type() names it; `typtype` 'e' is an enum."""
+    if typtype == "e":
+        return pa.string(), TypeFamily.TEXT
+    if pg_type in _SIMPLE:
+        return _SIMPLE[pg_type]
+    if pg_type.startswith(("character varying", "character(")) or pg_type == "character":
+        return pa.string(), TypeFamily.TEXT
+    if m := _NUMERIC.fullmatch(pg_type):
+        precision, scale = int(m[1]), int(m[2])
+        # polars (used to drop already-captured rows) holds decimals up to 38 digits
+        exact = pa.decimal128(precision, scale) if 0 <= scale <= precision <= 38 else pa.string()
+        return exact, TypeFamily.DECIMAL
+    if m := _TIMESTAMP.fullmatch(pg_type):
+        unit = "ms" if int(m[1] or 6) <= 3 else "us"
+        # with time zone: an instant, not the wall-clock time the star schema reads
+        return (pa.timestamp(unit), TypeFamily.TIMESTAMP) if m[2] else (pa.timestamp(unit, tz="UTC"), None)
+    return pa.string(), None
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    name: str
+    pg_type: str  # format_type(): the exact source type name, e.g. numeric(10,2)
+    arrow_type: pa.DataType
+    family: TypeFamily | None
+    nullable: bool
+
+    def field(self) -> pa.Field:
+        metadata = {POSTGRES_TYPE_KEY: self.pg_type}
+        if self.family is not None:
+            metadata[TYPE_FAMILY_KEY] = self.family.value
+        return pa.field(self.name, self.arrow_type, nullable=self.nullable, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class SourceTable:
     name: str
     primary_key: str
-    schema: pa.Schema
+    source_columns: tuple[SourceColumn, ...]
 
     @property
     def columns(self) -> list[str]:
-        return self.schema.names
+        return [c.name for c in self.source_columns]
+
+    @property
+    def pg_types(self) -> dict[str, str]:
+        return {c.name: c.pg_type for c in self.source_columns}
+
+    def column(self, name: str) -> SourceColumn | None:
+        return next((c for c in self.source_columns if c.name == name), None)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Short and stable: the same columns with the same types give the same fingerprint."""
+        return hashlib.sha256(json.dumps(list(self.pg_types.items())).encode()).hexdigest()[:16]
+
+    @cached_property
+    def schema(self) -> pa.Schema:
+        """The batch schema, carrying the source schema it was captured with."""
+        return pa.schema(
+            [c.field() for c in self.source_columns],
+            metadata={
+                SOURCE_TABLE_KEY: self.name,
+                SOURCE_SCHEMA_KEY: json.dumps(self.pg_types),
+                FINGERPRINT_KEY: self.fingerprint,
+            },
+        )
 
 
-def _arrow_type(table: str, column: str, data_type: str, precision, scale, dt_precision) -> pa.DataType:
-    if data_type == "integer":
-        return pa.int32()
-    if data_type == "bigint":
-        return pa.int64()
-    if data_type == "smallint":
-        return pa.int16()
-    if data_type == "boolean":
-        return pa.bool_()
-    if data_type == "numeric":
-        if precision is None:
-            raise TypeError(f"{table}.{column}: unconstrained numeric has no exact Arrow type")
-        return pa.decimal128(precision, scale or 0)
-    if data_type == "timestamp without time zone":
-        return pa.timestamp("ms" if (dt_precision or 6) <= 3 else "us")
-    if data_type == "timestamp with time zone":
-        return pa.timestamp("ms" if (dt_precision or 6) <= 3 else "us", tz="UTC")
-    if data_type == "date":
-        return pa.date32()
-    if data_type in ("text", "character varying", "character", "USER-DEFINED"):  # enums travel as text
-        return pa.string()
-    raise TypeError(f"{table}.{column}: unsupported source type {data_type!r}")
-
-
-def describe_source_table(conn: psycopg.Connection, table: str) -> SourceTable:
+def _read_columns(conn: psycopg.Connection, table: str) -> list[SourceColumn]:
     rows = conn.execute(
         """
-        SELECT column_name, data_type, numeric_precision, numeric_scale, datetime_precision, is_nullable
-        FROM information_schema.columns
-        WHERE table_schema = current_schema() AND table_name = %s
-        ORDER BY ordinal_position
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+               CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
+                    ELSE format_type(a.atttypid, a.atttypmod) END,
+               t.typtype, a.attnotnull
+        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+        WHERE a.attrelid = to_regclass(quote_ident(%s)) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum
         """,
         (table,),
     ).fetchall()
-    if not rows:
-        raise LookupError(f"source table {table!r} does not exist in the totesys database")
-    fields = [
-        pa.field(name, _arrow_type(table, name, dtype, prec, scale, dtp), nullable=(nullable == "YES"))
-        for name, dtype, prec, scale, dtp, nullable in rows
+    # a domain is read as its base type; the column still records the domain's name
+    return [
+        SourceColumn(name, pg_type, *arrow_type(base_type, typtype), nullable=not notnull)
+        for name, pg_type, base_type, typtype, notnull in rows
     ]
+
+
+def describe_source_table(conn: psycopg.Connection, table: str) -> SourceTable:
+    """The table's columns and key. Locks the table's definition for the rest of the transaction (as
+    the COPY would), so a concurrent ALTER TABLE waits instead of changing it between this and the COPY."""
+    if conn.execute("SELECT to_regclass(quote_ident(%s))", (table,)).fetchone()[0] is None:
+        raise LookupError(f"source table {table!r} does not exist in the totesys database")
+    conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS SHARE MODE").format(sql.Identifier(table)))
+    columns = _read_columns(conn, table)
     pk = conn.execute(
         """
         SELECT a.attname FROM pg_index i
         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-        WHERE i.indrelid = to_regclass(%s) AND i.indisprimary
+        WHERE i.indrelid = to_regclass(quote_ident(%s)) AND i.indisprimary
         """,
         (table,),
     ).fetchall()
     if len(pk) != 1:
         raise LookupError(f"source table {table!r} needs a single-column primary key, found {len(pk)}")
-    names = {f.name for f in fields}
-    if "last_updated" not in names:
-        raise LookupError(f"source table {table!r} has no last_updated column to capture changes by")
-    return SourceTable(table, pk[0][0], pa.schema(fields))
+    return SourceTable(table, pk[0][0], tuple(columns))

@@ -28,7 +28,10 @@ class RawBatchIOManager(ConfigurableIOManager):
             "rows_read": MetadataValue.int(obj.rows_read),
             "checkpoint_before": MetadataValue.text(obj.checkpoint_before.describe()),
             "capture_seconds": MetadataValue.float(round(obj.seconds, 3)),
+            "schema_fingerprint": MetadataValue.text(obj.schema_fingerprint),
         }
+        if obj.schema_changes:
+            metadata["schema_changes"] = MetadataValue.text("; ".join(obj.schema_changes))
         if obj.rows == 0:
             # Nothing changed: no empty object, no checkpoint movement.
             metadata["object_key"] = MetadataValue.text("(none: no changes)")
@@ -45,6 +48,7 @@ class RawBatchIOManager(ConfigurableIOManager):
         checkpoint.last_batch_key = key
         checkpoint.batches += 1
         checkpoint.rows += obj.rows
+        checkpoint.record_batch(key, obj.low, obj.high)  # what a quarantine of this batch must recapture
         CheckpointStore(self.store).save(checkpoint)
 
         metadata.update(

@@ -25,6 +25,13 @@ class ObjectExistsError(FileExistsError):
     """Raised when a write would replace an immutable object."""
 
 
+class ObjectTooLargeError(ValueError):
+    """An immutable object too large to write conditionally (S3: one PUT holds at most 5 GiB)."""
+
+
+MAX_CONDITIONAL_PUT_BYTES = 5 * 1024**3
+
+
 class UnreadableObjectError(RuntimeError):
     """A lake object that exists but cannot be read (truncated, corrupt). Names the bucket and key,
     and how to set it aside: `reveries quarantine` moves it under `_quarantine/` and has the stage
@@ -135,19 +142,22 @@ class _S3Backend:
     def put_new_file(self, key: str, path: Path) -> None:
         from botocore.exceptions import ClientError
 
-        full = self._k(key)
+        # One conditional PUT: S3 itself refuses the write if the key exists, so two writers racing
+        # for one key can't both succeed. (upload_file's multipart path takes no IfNoneMatch in the
+        # pinned s3transfer, and an unconditional write could replace a batch.)
+        size = path.stat().st_size
+        if size > MAX_CONDITIONAL_PUT_BYTES:
+            raise ObjectTooLargeError(
+                f"{key}: {size} bytes is over the {MAX_CONDITIONAL_PUT_BYTES} bytes S3 takes in one conditional "
+                "PUT; refusing to write it unconditionally, which could replace an existing object"
+            )
         try:
-            self.client.head_object(Bucket=self.bucket, Key=full)
-            raise ObjectExistsError(key)
+            with open(path, "rb") as body:
+                self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=body, IfNoneMatch="*")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-                raise
-        # upload_file switches to multipart for large objects; IfNoneMatch guards the race where
-        # two writers pick one key (S3 conditional writes).
-        try:
-            self.client.upload_file(str(path), self.bucket, full, ExtraArgs={"IfNoneMatch": "*"})
-        except (ValueError, TypeError):  # older s3transfer without IfNoneMatch in its allow-list
-            self.client.upload_file(str(path), self.bucket, full)
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise ObjectExistsError(key) from exc
+            raise
 
     def put_replace(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=data)

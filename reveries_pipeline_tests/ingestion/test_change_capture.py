@@ -201,3 +201,32 @@ def test_unreachable_source_names_table_and_host_but_not_password(ingestion_stor
     message = error.message + (error.cause.message if error.cause else "")
     assert "raw/address" in message and "127.0.0.1:1" in message
     assert "s3cr3t-pw" not in str(result.all_events)
+
+
+@pytest.mark.parametrize("bucket_kind", ["local"])
+def test_unreachable_source_is_retried_and_skips_the_tables_not_started(ingestion_store):
+    from dagster import materialize
+
+    from reveries_pipeline.ingestion.assets import raw_totesys_tables
+    from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
+    from reveries_pipeline.resources import PostgresResource
+
+    result = materialize(
+        [raw_totesys_tables],
+        resources={
+            "totesys": PostgresResource(dsn="postgresql://reveries:s3cr3t-pw@127.0.0.1:1/totesys", connect_timeout_s=1),
+            "ingestion_lake": ingestion_store,
+            "raw_io_manager": RawBatchIOManager(store=ingestion_store),
+        },
+        run_config={"ops": {"raw_totesys_tables": {"config": {"lookback_minutes": 15}}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)  # transient: retried
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error, message = failure.step_failure_data.error, ""
+    while error is not None:  # "Exceeded max_retries", caused by the last attempt's failure
+        message, error = message + error.message, error.cause
+    assert "11 of 11 tables failed" in message and "reading totesys at postgresql://reveries@127.0.0.1:1" in message
+    assert message.count("not attempted") >= 9 - 1  # only those already started wait out the timeout
+    assert "s3cr3t-pw" not in str(result.all_events)

@@ -1,0 +1,71 @@
+"""Local spool directories for captures in flight, removed after every run.
+
+Each ingestion run spools its parquet files in its own `reveries-raw-*` directory in the temp folder
+and removes it when done, succeeded or failed. A killed run can't, so every run first sweeps the
+spool directories whose run is gone: each holds a pid file naming its host and process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SPOOL_PREFIX = "reveries-raw-"
+OWNER_FILE = "owner.pid"
+# A directory whose owner can't be checked (no pid file yet, or written on another host sharing the
+# temp folder) is only swept once it is this old: no capture runs this long.
+UNOWNED_MAX_AGE_S = 24 * 3600
+
+
+def _owner_alive(host: str, pid: int) -> bool | None:
+    """True/False for a process on this host; None when it can't be known (another host)."""
+    if host != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def _is_stale(path: Path) -> bool:
+    try:
+        host, pid = (path / OWNER_FILE).read_text().split()
+        alive = _owner_alive(host, int(pid))
+    except (FileNotFoundError, ValueError):
+        alive = None
+    if alive is None:
+        return time.time() - path.stat().st_mtime > UNOWNED_MAX_AGE_S
+    return not alive
+
+
+def sweep_stale_spools(root: Path | None = None) -> list[Path]:
+    """Remove spool directories left by runs that are gone; returns what was removed."""
+    swept = []
+    for path in Path(root or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*"):
+        try:
+            if path.is_dir() and _is_stale(path):
+                shutil.rmtree(path)
+                swept.append(path)
+        except OSError:  # removed meanwhile by another run's sweep, or not ours to remove
+            continue
+    return swept
+
+
+@contextmanager
+def spool_directory() -> Iterator[Path]:
+    """A fresh spool directory owned by this process, removed on exit whatever happened."""
+    path = Path(tempfile.mkdtemp(prefix=SPOOL_PREFIX))
+    try:
+        (path / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}")
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
