@@ -26,11 +26,18 @@ etl_job = define_asset_job(
 )
 
 # Replay from the lake: empty processing state and warehouse, rebuild both from every raw batch.
+# The warehouse step empties the warehouse itself, inside its load transaction, so a failed rebuild
+# leaves the old warehouse in place.
 rebuild_job = define_asset_job(
     "rebuild_job",
     selection=AssetSelection.groups(PROCESSED_GROUP, WAREHOUSE_GROUP),
     executor_def=in_process_executor,
-    config={"ops": {"star_schema_tables": {"config": {"rebuild": True}}}},
+    config={
+        "ops": {
+            "star_schema_tables": {"config": {"rebuild": True}},
+            "warehouse_tables": {"config": {"rebuild": True}},
+        }
+    },
     tags=DERIVED_WRITER,
     description="Rebuild the processed tables and the warehouse from the raw lake, without touching the source.",
 )

@@ -2,6 +2,8 @@
 -- Names, types and nullability follow the reference warehouse. Idempotent: safe on a warehouse
 -- that was built beforehand with this schema. Unqualified names resolve through search_path,
 -- so a branch deployment can load into its own schema.
+-- Applied only when reveries_schema_version (below) holds another digest of this file: its
+-- CREATE INDEX and CREATE OR REPLACE VIEW lock out readers even when they change nothing.
 
 CREATE TABLE IF NOT EXISTS dim_date (
     date_id     DATE PRIMARY KEY,
@@ -156,3 +158,10 @@ CREATE TABLE IF NOT EXISTS reveries_load_ledger (
     loaded_at  TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS reveries_load_ledger_table_idx ON reveries_load_ledger (table_name, batch_key);
+
+-- The digest of this file the warehouse was last built or migrated with (one row).
+CREATE TABLE IF NOT EXISTS reveries_schema_version (
+    singleton  BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+    version    TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);

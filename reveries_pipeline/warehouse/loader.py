@@ -6,21 +6,37 @@ frame's row order) unless that version - (natural id, last-updated date, last-up
 already in the fact table. The batch's ledger row is written in the same transaction as its rows,
 so a crash leaves both unchanged and a replayed batch key is a no-op.
 
-Large fact loads (BULK_FK_MIN_ROWS+) drop the fact's foreign keys, insert, and re-add the very same
-constraints (checked by one anti-join per key) in the same transaction: per-row FK triggers would
-otherwise dominate. That path holds strong locks on the fact and its dimensions until commit.
+Locks (see locks.py). Every load first takes the warehouse's writer lock (one advisory lock, so
+concurrent loaders queue instead of deadlocking, and the second sees the first's ledger). The
+ordinary path takes only locks readers don't conflict with: COPY into a temporary staging table,
+INSERT / upsert (ROW EXCLUSIVE), foreign keys checked by their row triggers.
+
+Large fact loads (BULK_FK_MIN_ROWS+ rows, also into an empty table) would rather drop the fact's
+foreign keys, insert, and re-add the very same constraints (checked by one anti-join per key) in the
+same transaction: per-row FK triggers would otherwise dominate. Dropping them needs ACCESS EXCLUSIVE
+locks on the fact and its dimensions until commit, which an open reader holds off. So that path runs
+in a savepoint under lock_timeout, and if the locks aren't granted in time it rolls back to the
+savepoint and inserts with the constraints in place; LoadResult.notes says why and who was in the way.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
+from reveries_pipeline.warehouse.locks import (
+    DEFAULT_LOCK_TIMEOUT_S,
+    blocking_sessions,
+    describe,
+    lock_warehouse,
+    strong_lock_section,
+)
 from reveries_pipeline.warehouse.schema import (
     DIMENSION_KEY,
     FACT_VERSION_KEY,
@@ -29,9 +45,10 @@ from reveries_pipeline.warehouse.schema import (
     WAREHOUSE_TABLES,
 )
 
+log = logging.getLogger(__name__)
+
 _SEQ = "_reveries_seq"  # staging-only column: the row's position in the concatenated batches
 _COPY_CHUNK = 8 * 1024 * 1024
-_LOCK_NAMESPACE = "reveries_load:"
 _staging_ids = itertools.count()
 
 
@@ -41,6 +58,7 @@ class LoadResult:
     batches_applied: list[str] = field(default_factory=list)  # batch keys applied now
     batches_skipped: list[str] = field(default_factory=list)  # already in the ledger (replays): no-op
     rows_loaded: int = 0  # rows inserted or updated
+    notes: list[str] = field(default_factory=list)  # why a faster path was not taken, for the run's log
 
 
 def _check_table(table: str) -> None:
@@ -62,11 +80,6 @@ def _table_columns(conn: psycopg.Connection, table: str) -> list[str]:
         raise LookupError(f"warehouse table {table!r} does not exist; run apply_warehouse_ddl first")
     record_id = RECORD_ID.get(table)
     return [name for (name,) in rows if name != record_id]
-
-
-def _lock_table(conn: psycopg.Connection, table: str) -> None:
-    """Serialise loaders of one table until the transaction ends, so the ledger check stays true."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (_LOCK_NAMESPACE + table,))
 
 
 def _applied_keys(conn: psycopg.Connection, keys: list[str]) -> set[str]:
@@ -145,13 +158,14 @@ BULK_FK_MIN_ROWS = 2_000
 _MERGE_SETTINGS = {"work_mem": "256MB", "jit": "off"}
 
 
-def _foreign_keys(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
-    """(name, definition) of the table's foreign keys, in a fixed lock order (referenced table, name)."""
+def _foreign_keys(conn: psycopg.Connection, table: str) -> list[tuple[str, str, str]]:
+    """(name, definition, referenced table) of the table's foreign keys, in a fixed lock order."""
     return conn.execute(
         """
-        SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-        WHERE conrelid = to_regclass(%s) AND contype = 'f'
-        ORDER BY confrelid::regclass::text, conname
+        SELECT c.conname, pg_get_constraintdef(c.oid), r.relname FROM pg_constraint c
+        JOIN pg_class r ON r.oid = c.confrelid
+        WHERE c.conrelid = to_regclass(%s) AND c.contype = 'f'
+        ORDER BY c.confrelid::regclass::text, c.conname
         """,
         (sql.Identifier(table).as_string(conn),),
     ).fetchall()
@@ -216,50 +230,92 @@ def _is_empty(conn: psycopg.Connection, table: str) -> bool:
     return conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))).fetchone()[0]
 
 
-def _drop_foreign_keys(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
-    fks = _foreign_keys(conn, table)
-    if fks:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} {}").format(
-                sql.Identifier(table),
-                sql.SQL(", ").join(sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(n)) for n, _ in fks),
-            )
+def _drop_foreign_keys(conn: psycopg.Connection, table: str, fks: list[tuple[str, str, str]]) -> None:
+    conn.execute(
+        sql.SQL("ALTER TABLE {} {}").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(n)) for n, *_ in fks),
         )
-    return fks
+    )
 
 
-def _restore_foreign_keys(conn: psycopg.Connection, table: str, fks: list[tuple[str, str]]) -> None:
+def _restore_foreign_keys(conn: psycopg.Connection, table: str, fks: list[tuple[str, str, str]]) -> None:
     # Definitions come from the server's own catalog (pg_get_constraintdef), not from input. Re-adding
     # checks every row with one anti-join per key instead of one trigger query per row and key.
-    if fks:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} {}").format(
-                sql.Identifier(table),
-                sql.SQL(", ").join(
-                    sql.SQL("ADD CONSTRAINT {} {}").format(sql.Identifier(n), sql.SQL(definition))
-                    for n, definition in fks
-                ),
-            )
+    conn.execute(
+        sql.SQL("ALTER TABLE {} {}").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(
+                sql.SQL("ADD CONSTRAINT {} {}").format(sql.Identifier(n), sql.SQL(definition))
+                for n, definition, _ in fks
+            ),
         )
+    )
 
 
-def _load_into_empty_table(conn: psycopg.Connection, table: str, frame: pl.DataFrame, columns: list[str]) -> int:
+def _insert_with_foreign_keys_dropped(
+    conn: psycopg.Connection, table: str, insert: Callable[[], int], lock_timeout_s: float, notes: list[str]
+) -> int:
+    """Run `insert` with the table's foreign keys dropped and re-added, or with them in place if the
+    ACCESS EXCLUSIVE locks that needs (on the table and the tables it references) aren't granted
+    within lock_timeout: an open reader then costs this load its speed-up, never a stall."""
+    fks = _foreign_keys(conn, table)
+    if not fks:
+        return insert()
+    try:
+        with strong_lock_section(conn, lock_timeout_s):
+            _drop_foreign_keys(conn, table, fks)
+            rows = insert()
+            _restore_foreign_keys(conn, table, fks)
+            return rows
+    except psycopg.errors.LockNotAvailable:
+        # Rolled back to the savepoint: the constraints are back, the blockers still hold their locks.
+        blockers = blocking_sessions(conn, [table, *sorted({ref for *_, ref in fks})])
+        note = (
+            f"{table}: inserted with its foreign keys in place (row-by-row checks, slower) because dropping "
+            f"them waited {lock_timeout_s:g}s (lock_timeout) for locks held by: {describe(blockers)}"
+        )
+        log.warning(note)
+        notes.append(note)
+    return insert()
+
+
+def _load_into_empty_table(
+    conn: psycopg.Connection,
+    table: str,
+    frame: pl.DataFrame,
+    columns: list[str],
+    lock_timeout_s: float,
+    notes: list[str],
+) -> int:
     """The initial load: nothing to merge with, so COPY straight into the table (no staging pass).
 
     The same rules as the merge hold: a fact version goes in once (first seen), a dimension key
-    once (last seen wins), and foreign keys are checked when they are re-added.
+    once (last seen wins), and foreign keys are checked (by their triggers, or when re-added).
     """
     if table in FACT_VERSION_KEY:
         frame = frame.unique(subset=list(FACT_VERSION_KEY[table]), keep="first", maintain_order=True)
     else:
         frame = frame.unique(subset=[DIMENSION_KEY[table]], keep="last", maintain_order=True)
-    fks = _drop_foreign_keys(conn, table) if frame.height >= BULK_FK_MIN_ROWS else []
-    _copy_into(conn, sql.Identifier(table), frame, columns, with_position=False)
-    _restore_foreign_keys(conn, table, fks)
-    return frame.height
+
+    def copy() -> int:
+        _copy_into(conn, sql.Identifier(table), frame, columns, with_position=False)
+        return frame.height
+
+    if frame.height >= BULK_FK_MIN_ROWS:
+        return _insert_with_foreign_keys_dropped(conn, table, copy, lock_timeout_s, notes)
+    return copy()
 
 
-def _merge(conn: psycopg.Connection, table: str, staging: sql.Identifier, columns: list[str], staged_rows: int) -> int:
+def _merge(
+    conn: psycopg.Connection,
+    table: str,
+    staging: sql.Identifier,
+    columns: list[str],
+    staged_rows: int,
+    lock_timeout_s: float,
+    notes: list[str],
+) -> int:
     """Merge staging into the target table; return the number of rows inserted or updated."""
     with conn.cursor() as cur:
         cur.execute(sql.SQL("ANALYZE {}").format(staging))
@@ -267,26 +323,54 @@ def _merge(conn: psycopg.Connection, table: str, staging: sql.Identifier, column
         for name, value in _MERGE_SETTINGS.items():
             (saved[name],) = cur.execute("SELECT current_setting(%s)", (name,)).fetchone()
             cur.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+        def run(statement: sql.Composed) -> int:
+            cur.execute(statement)
+            return max(cur.rowcount, 0)
+
         if table not in FACT_VERSION_KEY:
-            cur.execute(_dimension_upsert(table, staging, columns))
-            loaded = cur.rowcount
+            loaded = run(_dimension_upsert(table, staging, columns))
+        elif _use_bulk_fk_path(conn, table, staged_rows):
+            insert = _fact_insert(table, staging, columns)
+            loaded = _insert_with_foreign_keys_dropped(conn, table, lambda: run(insert), lock_timeout_s, notes)
         else:
-            bulk = _use_bulk_fk_path(conn, table, staged_rows)
-            fks = _drop_foreign_keys(conn, table) if bulk else []
-            cur.execute(_fact_insert(table, staging, columns))
-            loaded = cur.rowcount
-            _restore_foreign_keys(conn, table, fks)
+            loaded = run(_fact_insert(table, staging, columns))
         for name, value in saved.items():
             cur.execute("SELECT set_config(%s, %s, true)", (name, value))
-        return max(loaded, 0)
+        return loaded
 
 
-def load_table_batches(conn: psycopg.Connection, table: str, batches: Iterable[tuple[str, pl.DataFrame]]) -> LoadResult:
+def _write_rows(
+    conn: psycopg.Connection,
+    table: str,
+    frames: list[pl.DataFrame],
+    columns: list[str],
+    result: LoadResult,
+    timeout: float,
+) -> int:
+    """COPY the frames straight into an empty table, or into staging and merge; the rows written."""
+    combined = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
+    if _is_empty(conn, table):
+        return _load_into_empty_table(conn, table, combined, columns, timeout, result.notes)
+    staging = _create_staging(conn, table)
+    _copy_into(conn, staging, combined, columns)
+    loaded = _merge(conn, table, staging, columns, combined.height, timeout, result.notes)
+    conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+    return loaded
+
+
+def load_table_batches(
+    conn: psycopg.Connection,
+    table: str,
+    batches: Iterable[tuple[str, pl.DataFrame]],
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> LoadResult:
     """Apply the not-yet-applied batches of one table with one COPY and one merge, plus their ledger rows.
 
     Runs inside the caller's transaction (as a savepoint; as its own transaction on an autocommit
-    connection) and does not commit it. Batches already in the ledger, or repeated within `batches`,
-    are skipped.
+    connection) and does not commit it. Takes the warehouse's writer lock (waiting for any other
+    writer) before reading the ledger. Batches already in the ledger, or repeated within `batches`,
+    are skipped. `lock_timeout_s` bounds the wait of the optional foreign-key bulk path (see above).
     """
     _check_table(table)
     batches = list(batches)
@@ -294,7 +378,7 @@ def load_table_batches(conn: psycopg.Connection, table: str, batches: Iterable[t
     if not batches:
         return result
     with conn.transaction():
-        _lock_table(conn, table)
+        lock_warehouse(conn)
         applied = _applied_keys(conn, list(dict.fromkeys(key for key, _ in batches)))
         columns = _table_columns(conn, table)
         todo: list[tuple[str, pl.DataFrame]] = []
@@ -309,14 +393,7 @@ def load_table_batches(conn: psycopg.Connection, table: str, batches: Iterable[t
             return result
         frames = [frame for _, frame in todo if frame.height]
         if frames:
-            combined = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
-            if _is_empty(conn, table):
-                result.rows_loaded = _load_into_empty_table(conn, table, combined, columns)
-            else:
-                staging = _create_staging(conn, table)
-                _copy_into(conn, staging, combined, columns)
-                result.rows_loaded = _merge(conn, table, staging, columns, combined.height)
-                conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+            result.rows_loaded = _write_rows(conn, table, frames, columns, result, lock_timeout_s)
         with conn.cursor() as cur:
             cur.executemany(
                 sql.SQL("INSERT INTO {} (batch_key, table_name, row_count) VALUES (%s, %s, %s)").format(

@@ -1,13 +1,21 @@
-"""The warehouse schema: applies ddl.sql (idempotent) and names the tables in load order."""
+"""The warehouse schema: names the tables in load order, and creates or migrates them from ddl.sql.
+
+The warehouse records the version of ddl.sql it was built with (`reveries_schema_version`). A load
+checks it with one SELECT and applies the DDL only when it differs: the DDL's locks conflict with
+readers, so it must not run on every load.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 
 import psycopg
+from psycopg import sql
 
 # The warehouse holds exactly the processed tables. Load order: dimensions before the facts.
 from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES  # noqa: E402
+from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse, strong_locks_or_fail
 
 WAREHOUSE_TABLES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
 
@@ -40,8 +48,7 @@ FACT_VERSION_KEY: dict[str, tuple[str, str, str]] = {
     "fact_payment": ("payment_id", "last_updated_date", "last_updated"),
 }
 
-# Serialises concurrent schema applications (CREATE ... IF NOT EXISTS is not race-free).
-_DDL_LOCK_KEY = 0x5245_5645_4444_4C  # "REVEDDL"
+SCHEMA_VERSION_TABLE = "reveries_schema_version"
 
 
 def warehouse_ddl() -> str:
@@ -49,23 +56,88 @@ def warehouse_ddl() -> str:
     return resources.files("reveries_pipeline.warehouse").joinpath("ddl.sql").read_text(encoding="utf-8")
 
 
-def apply_warehouse_ddl(conn: psycopg.Connection) -> None:
-    """Create the warehouse tables, views, indexes and load ledger if absent.
+def schema_version() -> str:
+    """The version this code expects: a digest of ddl.sql, so any change to it is a migration."""
+    return hashlib.sha256(warehouse_ddl().encode("utf-8")).hexdigest()
+
+
+def installed_schema_version(conn: psycopg.Connection) -> str | None:
+    """The version recorded in the warehouse, with one SELECT; None when there is none yet (a new
+    warehouse, or one built before versions were recorded)."""
+    try:
+        with conn.transaction():  # a savepoint: a missing table leaves the caller's transaction usable
+            row = conn.execute(
+                sql.SQL("SELECT version FROM {}").format(sql.Identifier(SCHEMA_VERSION_TABLE))
+            ).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None
+    return row[0] if row else None
+
+
+def _apply_ddl(conn: psycopg.Connection, lock_timeout_s: float) -> None:
+    # CREATE INDEX takes SHARE locks on the facts and CREATE OR REPLACE VIEW an ACCESS EXCLUSIVE lock
+    # on each view, even when nothing changes: hence only on a version change, and under lock_timeout.
+    relations = (*WAREHOUSE_TABLES, *CURRENT_VIEWS, LEDGER_TABLE, SCHEMA_VERSION_TABLE)
+    with strong_locks_or_fail(conn, "creating or migrating the warehouse schema", relations, lock_timeout_s):
+        # No parameters: psycopg sends the whole script (several statements) in one simple query.
+        conn.execute(warehouse_ddl().encode("utf-8"))
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (version) VALUES (%s) ON CONFLICT (singleton) "
+                "DO UPDATE SET version = EXCLUDED.version, applied_at = now()"
+            ).format(sql.Identifier(SCHEMA_VERSION_TABLE)),
+            (schema_version(),),
+        )
+
+
+def apply_warehouse_ddl(conn: psycopg.Connection, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
+    """Apply ddl.sql unconditionally and record its version (loads use ensure_warehouse_schema).
 
     Idempotent, and safe on a warehouse built beforehand with this schema. Runs in a transaction
     (a savepoint if the caller already has one open); it does not commit the caller's transaction.
+    Raises WarehouseLockTimeout, naming the sessions in the way, if its locks aren't granted in time.
     """
-    ddl = warehouse_ddl()
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
-        # No parameters: psycopg sends the whole script (several statements) in one simple query.
-        conn.execute(ddl.encode("utf-8"))
+        lock_warehouse(conn)
+        _apply_ddl(conn, lock_timeout_s)
 
 
-def empty_warehouse(conn: psycopg.Connection) -> None:
+def ensure_warehouse_schema(conn: psycopg.Connection, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> bool:
+    """Create or migrate the schema only if its recorded version is not this code's; True if it did.
+
+    Up to date (every load but the first after a deploy), this is one SELECT and no lock a reader
+    would notice. Otherwise it waits for any running writer (the advisory lock), checks again (a
+    concurrent writer may have migrated meanwhile) and applies ddl.sql under lock_timeout. A
+    warehouse built before versions were recorded is migrated once: the DDL is idempotent.
+    """
+    wanted = schema_version()
+    if installed_schema_version(conn) == wanted:
+        return False
+    with conn.transaction():
+        lock_warehouse(conn)
+        if installed_schema_version(conn) == wanted:
+            return False
+        _apply_ddl(conn, lock_timeout_s)
+    return True
+
+
+def truncate_warehouse(conn: psycopg.Connection, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
+    """Empty every warehouse table and the load ledger (record ids restart), in the caller's transaction.
+
+    TRUNCATE needs ACCESS EXCLUSIVE locks until the transaction ends: readers that start meanwhile
+    wait for the commit (then see the new contents); readers already open make it wait at most
+    lock_timeout, then it fails naming them. Takes the writer lock, so call it inside a transaction.
+    """
+    lock_warehouse(conn)
+    tables = (*WAREHOUSE_TABLES, LEDGER_TABLE)
+    with strong_locks_or_fail(conn, "emptying the warehouse (TRUNCATE)", tables, lock_timeout_s):
+        conn.execute(
+            sql.SQL("TRUNCATE {} RESTART IDENTITY").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables))
+        )
+
+
+def empty_warehouse(conn: psycopg.Connection, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
     """Create the schema if absent, then empty every table and the load ledger (record ids restart)."""
-    from psycopg import sql
-
-    apply_warehouse_ddl(conn)
-    tables = sql.SQL(", ").join(sql.Identifier(t) for t in (*WAREHOUSE_TABLES, LEDGER_TABLE))
-    conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+    ensure_warehouse_schema(conn, lock_timeout_s)
+    with conn.transaction():
+        truncate_warehouse(conn, lock_timeout_s)

@@ -198,7 +198,7 @@ def _assert_schema(conn):
             "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
         )
     }
-    assert tables == set(EXPECTED_COLUMNS) | {LEDGER}
+    assert tables == set(EXPECTED_COLUMNS) | {LEDGER, "reveries_schema_version"}
     assert set(WAREHOUSE_TABLES) == set(EXPECTED_COLUMNS)
     for table, expected in EXPECTED_COLUMNS.items():
         assert _columns(conn, table) == expected, table

@@ -190,7 +190,12 @@ def test_rebuild_from_the_lake_equals_the_incremental_warehouse(pipeline):
         [star_schema_tables, warehouse_tables],
         resources=pipeline.resources,
         instance=pipeline.instance,
-        run_config={"ops": {"star_schema_tables": {"config": {"rebuild": True}}}},
+        run_config={
+            "ops": {
+                "star_schema_tables": {"config": {"rebuild": True}},
+                "warehouse_tables": {"config": {"rebuild": True}},
+            }
+        },
     )
     assert result.success
     assert [o.key for o in pipeline.ingestion.list_objects("")] == raw_before  # the lake is untouched
