@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
-from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES, FOREIGN_KEYS, PRIMARY_KEYS
+from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES, PRIMARY_KEYS
 
 PROCESSED_TABLES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
 
@@ -38,9 +38,10 @@ def check_specs() -> list[AssetCheckSpec]:
     ]
     specs += [
         AssetCheckSpec(
-            "foreign_keys_resolve",
+            "no_held_back_facts",
             asset=AssetKey(t),
-            description="Every dimension key and every date the fact references exists in its dimension.",
+            description="No fact row is held back waiting for a dimension key no pass has emitted yet "
+            "(held rows are released, and loaded, on the first pass after their dimension arrives).",
         )
         for t in FACT_TABLES
     ]
@@ -91,23 +92,24 @@ def primary_key_check(table: str, frame: pl.DataFrame) -> AssetCheckResult:
     )
 
 
-def foreign_key_check(fact: str, frame: pl.DataFrame, known_keys: dict[str, pl.Series]) -> AssetCheckResult:
-    orphans: dict[str, list] = {}
-    for fact_table, column, dim, _dim_column in FOREIGN_KEYS:
-        if fact_table != fact or frame.height == 0:
-            continue
-        values = frame.get_column(column).unique()
-        missing = values.filter(~values.is_in(known_keys[dim].implode()))
-        if missing.len():
-            orphans[f"{column} -> {dim}"] = missing.head(MAX_LISTED).to_list()
+def held_check(fact: str, held: pl.DataFrame, missing: dict[str, list[int]]) -> AssetCheckResult:
+    """WARN while fact rows are held back: loading carries on without them. `missing` maps each
+    missing dimension key ("<column> <value> (<dimension>)") to the natural ids waiting for it."""
+    natural_id = PRIMARY_KEYS[fact][0]
+    listed = {ref: ids[:MAX_LISTED] for ref, ids in list(missing.items())[:MAX_LISTED]}
+    summary = "; ".join(f"{ref}: {natural_id} {', '.join(map(str, ids))}" for ref, ids in listed.items())
     return AssetCheckResult(
         asset_key=AssetKey(fact),
-        check_name="foreign_keys_resolve",
-        passed=not orphans,
-        severity=AssetCheckSeverity.ERROR,
+        check_name="no_held_back_facts",
+        passed=held.height == 0,
+        severity=AssetCheckSeverity.WARN,
+        description=None
+        if held.height == 0
+        else f"{held.height} rows held back until their dimension key is emitted: {summary}",
         metadata={
-            "rows_checked": MetadataValue.int(frame.height),
-            "orphans": MetadataValue.json({k: [str(v) for v in vs] for k, vs in orphans.items()}),
+            "held_rows": MetadataValue.int(held.height),
+            "missing_keys": MetadataValue.int(len(missing)),
+            "held": MetadataValue.json({ref: [int(i) for i in ids] for ref, ids in listed.items()}),
         },
     )
 

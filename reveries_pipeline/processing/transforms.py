@@ -25,6 +25,8 @@ from reveries_pipeline.processing.schemas import TARGET_SCHEMAS
 STATE_TABLES: tuple[str, ...] = ("address", "department", "staff", "counterparty")
 
 SOURCE_KEY = "_source_key"
+# Per raw row, why a value couldn't be read without loss (conform.py); a non-null note rejects the row.
+CONFORM_PROBLEM = "_conform_problem"
 
 _I = pl.Int32
 _S = pl.String
@@ -210,18 +212,20 @@ def _empty_raw(table: str, with_source_key: bool = True) -> pl.DataFrame:
 
 
 def _conform(table: str, frame: pl.DataFrame | None, with_source_key: bool = True) -> pl.DataFrame:
-    """The frame with exactly the raw columns (in DDL order, raw dtypes) plus, optionally, _source_key."""
+    """The frame with exactly the raw columns (in DDL order, raw dtypes) plus, optionally, _source_key
+    and the conform problem note (null when the frame carries none)."""
     if frame is None or frame.width == 0:
-        return _empty_raw(table, with_source_key)
+        frame = _empty_raw(table, with_source_key=False)
     missing = [c for c in RAW_SCHEMAS[table].names() if c not in frame.columns]
     if missing:
         raise ValueError(f"raw frame for {table!r} lacks columns {missing}")
     exprs = [pl.col(c).cast(dtype) for c, dtype in RAW_SCHEMAS[table].items()]
     if with_source_key:
-        if SOURCE_KEY in frame.columns:
-            exprs.append(pl.col(SOURCE_KEY).cast(pl.String))
-        else:
-            exprs.append(pl.lit(None, dtype=pl.String).alias(SOURCE_KEY))
+        for extra in (SOURCE_KEY, CONFORM_PROBLEM):
+            if extra in frame.columns:
+                exprs.append(pl.col(extra).cast(pl.String))
+            else:
+                exprs.append(pl.lit(None, dtype=pl.String).alias(extra))
     return frame.select(exprs)
 
 
@@ -248,9 +252,11 @@ def _validate(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     text date columns replaced by parsed dates; every valid (pk, last_updated) appears once."""
     required = _REQUIRED[table]
     date_cols = _DATE_TEXT.get(table, ())
-    null_checks = [(c, pl.col(c).is_null()) for c in required]
+    # a value conform.py couldn't read is null by now: its note says why, instead of "null"
+    unreadable = pl.col(CONFORM_PROBLEM).is_not_null()
+    null_checks = [(c, pl.col(c).is_null() & ~unreadable) for c in required]
     parse_checks = [(c, pl.col(c).is_not_null() & pl.col(f"__parsed_{c}").is_null()) for c in date_cols]
-    checks = null_checks + parse_checks
+    checks = [*null_checks, *parse_checks, (CONFORM_PROBLEM, unreadable)]
 
     lf = frame.lazy().with_columns([_parsed_date(c).alias(f"__parsed_{c}") for c in date_cols])
     lf = lf.with_columns(pl.any_horizontal([cond for _, cond in checks]).alias("__bad"))
@@ -259,7 +265,8 @@ def _validate(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     bad = df.filter(pl.col("__bad"))
     reason = pl.concat_str(
         [pl.when(cond).then(pl.lit(f"{c}: required value is null")) for c, cond in null_checks]
-        + [pl.when(cond).then(pl.format(f"{c}: cannot parse '{{}}' as a date", pl.col(c))) for c, cond in parse_checks],
+        + [pl.when(cond).then(pl.format(f"{c}: cannot parse '{{}}' as a date", pl.col(c))) for c, cond in parse_checks]
+        + [pl.col(CONFORM_PROBLEM)],
         separator="; ",
         ignore_nulls=True,
     )
@@ -272,7 +279,7 @@ def _validate(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
         # one row per (pk, last_updated): exact replays collapse, the last one read wins
         .filter(pl.struct(pk, "last_updated").is_last_distinct())
         .with_columns([pl.col(f"__parsed_{c}").alias(c) for c in date_cols])
-        .drop([f"__parsed_{c}" for c in date_cols] + ["__bad"])
+        .drop([f"__parsed_{c}" for c in date_cols] + ["__bad", CONFORM_PROBLEM])
         .collect()
     )
     return good, rejects
@@ -405,14 +412,15 @@ def dim_date_range(start: datetime.date, end: datetime.date) -> pl.DataFrame:
     )
 
 
-def _dim_date(facts: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def dim_date_for_facts(facts: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """dim_date over the range of every date the fact frames reference (empty if they're empty)."""
     bounds = [
         frame.select(
             pl.min_horizontal([pl.col(c).min() for c in cols]).alias("lo"),
             pl.max_horizontal([pl.col(c).max() for c in cols]).alias("hi"),
         )
         for name, cols in _FACT_DATE_COLUMNS.items()
-        if (frame := facts[name]).height
+        if (frame := facts.get(name)) is not None and frame.height
     ]
     if not bounds:
         return _empty_target("dim_date")
@@ -434,17 +442,23 @@ def _join_failures(table: str, rows: pl.DataFrame, missing: pl.Expr, reason: pl.
     return _reject_frame(table, bad, reason)
 
 
-def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) -> ProcessingResult:
-    """One processing pass: see the module docstring."""
-    rejects: list[pl.DataFrame] = []
+def _validate_changes(changes: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], list[pl.DataFrame]]:
+    """Every raw table's valid rows of this pass, and the rejects."""
     valid: dict[str, pl.DataFrame] = {}
+    rejects: list[pl.DataFrame] = []
     for table in RAW_SCHEMAS:
         good, bad = _validate(table, _conform(table, changes.get(table)))
         valid[table] = good
         if bad.height:
             rejects.append(bad)
+    return valid, rejects
 
-    # ---- state tables: latest row per pk, prior state merged with this pass's changes
+
+def _merge_state(
+    valid: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:
+    """Per state table: the latest row per key (prior state merged with this pass's rows), and the
+    keys this pass changed."""
     latest: dict[str, pl.DataFrame] = {}
     changed: dict[str, pl.Series] = {}
     for table in STATE_TABLES:
@@ -455,23 +469,23 @@ def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) 
         prior = prior.filter(pl.col(pk).is_not_null() & pl.col("last_updated").is_not_null())
         latest[table] = _latest([prior, valid[table]], pk)
         changed[table] = valid[table].get_column(pk).unique()
+    return latest, changed
 
-    tables: dict[str, pl.DataFrame] = {}
 
-    # dim_location
-    address = latest["address"]
-    tables["dim_location"] = _finish(
-        "dim_location",
-        _with_changed(address, "address_id", changed["address"]).rename({"address_id": "location_id"}),
-    )
+def _dim_location(latest: dict[str, pl.DataFrame], changed: dict[str, pl.Series]) -> pl.DataFrame:
+    address = _with_changed(latest["address"], "address_id", changed["address"])
+    return _finish("dim_location", address.rename({"address_id": "location_id"}))
 
-    # dim_counterparty: counterparties that changed, or whose legal address changed
-    counterparty = latest["counterparty"]
-    cp_rows = counterparty.filter(
+
+def _dim_counterparty(
+    latest: dict[str, pl.DataFrame], changed: dict[str, pl.Series]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Counterparties that changed, or whose legal address changed; and those whose address is missing."""
+    rows = latest["counterparty"].filter(
         pl.col("counterparty_id").is_in(changed["counterparty"].implode())
         | pl.col("legal_address_id").is_in(changed["address"].implode())
     )
-    addr = address.select(
+    addr = latest["address"].select(
         pl.col("address_id").alias("legal_address_id"),
         pl.col("address_line_1").alias("counterparty_legal_address_line_1"),
         pl.col("address_line_2").alias("counterparty_legal_address_line_2"),
@@ -482,21 +496,15 @@ def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) 
         pl.col("phone").alias("counterparty_legal_phone_number"),
         pl.lit(True).alias("__found"),
     )
-    cp_joined = cp_rows.join(addr, on="legal_address_id", how="left")
+    joined = rows.join(addr, on="legal_address_id", how="left")
     missing = pl.col("__found").is_null()
-    rejects.append(
-        _join_failures(
-            "counterparty",
-            cp_joined,
-            missing,
-            pl.format("legal_address_id: address {} not found", pl.col("legal_address_id")),
-        )
-    )
-    tables["dim_counterparty"] = _finish("dim_counterparty", cp_joined.filter(~missing))
+    reason = pl.format("legal_address_id: address {} not found", pl.col("legal_address_id"))
+    return _finish("dim_counterparty", joined.filter(~missing)), _join_failures("counterparty", joined, missing, reason)
 
-    # dim_staff: staff that changed, or whose department changed
-    staff = latest["staff"]
-    st_rows = staff.filter(
+
+def _dim_staff(latest: dict[str, pl.DataFrame], changed: dict[str, pl.Series]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Staff that changed, or whose department changed; and those whose department is missing."""
+    rows = latest["staff"].filter(
         pl.col("staff_id").is_in(changed["staff"].implode())
         | pl.col("department_id").is_in(changed["department"].implode())
     )
@@ -506,23 +514,14 @@ def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) 
         pl.col("location").fill_null(_UNKNOWN_LOCATION),
         pl.lit(True).alias("__found"),
     )
-    st_joined = st_rows.join(dept, on="department_id", how="left")
+    joined = rows.join(dept, on="department_id", how="left")
     missing = pl.col("__found").is_null()
-    rejects.append(
-        _join_failures(
-            "staff",
-            st_joined,
-            missing,
-            pl.format("department_id: department {} not found", pl.col("department_id")),
-        )
-    )
-    tables["dim_staff"] = _finish("dim_staff", st_joined.filter(~missing))
+    reason = pl.format("department_id: department {} not found", pl.col("department_id"))
+    return _finish("dim_staff", joined.filter(~missing)), _join_failures("staff", joined, missing, reason)
 
-    # dims without joins: latest version in this pass
-    tables["dim_design"] = _finish("dim_design", _latest([valid["design"]], "design_id"))
-    tables["dim_payment_type"] = _finish("dim_payment_type", _latest([valid["payment_type"]], "payment_type_id"))
-    tables["dim_transaction"] = _finish("dim_transaction", _latest([valid["transaction"]], "transaction_id"))
 
+def _dim_currency(valid: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, list[str]]:
+    """The latest version of each changed currency, named from ISO 4217; and the unknown codes."""
     currency = _latest([valid["currency"]], "currency_id").with_columns(
         pl.col("currency_code").str.strip_chars().str.to_uppercase().alias("__code")
     )
@@ -531,23 +530,61 @@ def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) 
     currency = currency.with_columns(
         pl.col("currency_name").fill_null(pl.format("Unknown currency {}", pl.col("__code")))
     )
-    tables["dim_currency"] = _finish("dim_currency", currency)
+    return _finish("dim_currency", currency), unknown
 
-    # facts
-    tables["fact_sales_order"] = _fact_sales_order(valid["sales_order"])
-    tables["fact_purchase_order"] = _fact_purchase_order(valid["purchase_order"])
-    tables["fact_payment"] = _fact_payment(valid["payment"])
-    tables["dim_date"] = _dim_date(tables)
 
-    for name, frame in tables.items():
-        tables[name] = frame.sort(frame.columns[0]) if name.startswith("dim_") else frame
-    tables = {name: tables[name] for name in TARGET_SCHEMAS}
+def _plain_dimensions(valid: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Dimensions without joins: the latest version in this pass."""
+    return {
+        "dim_design": _finish("dim_design", _latest([valid["design"]], "design_id")),
+        "dim_payment_type": _finish("dim_payment_type", _latest([valid["payment_type"]], "payment_type_id")),
+        "dim_transaction": _finish("dim_transaction", _latest([valid["transaction"]], "transaction_id")),
+    }
 
+
+def _facts(valid: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    return {
+        "fact_sales_order": _fact_sales_order(valid["sales_order"]),
+        "fact_purchase_order": _fact_purchase_order(valid["purchase_order"]),
+        "fact_payment": _fact_payment(valid["payment"]),
+    }
+
+
+def _in_target_order(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Dimensions sorted by key; every table in TARGET_SCHEMAS order."""
+    return {
+        name: tables[name].sort(tables[name].columns[0]) if name.startswith("dim_") else tables[name]
+        for name in TARGET_SCHEMAS
+    }
+
+
+def _combined_rejects(rejects: list[pl.DataFrame]) -> pl.DataFrame:
+    found = [r for r in rejects if r.height]
+    if not found:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    return pl.concat(found, how="vertical").unique(maintain_order=True)
+
+
+def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) -> ProcessingResult:
+    """One processing pass: see the module docstring."""
+    valid, rejects = _validate_changes(changes)
+    latest, changed = _merge_state(valid, state)
+    counterparty, counterparty_rejects = _dim_counterparty(latest, changed)
+    staff, staff_rejects = _dim_staff(latest, changed)
+    currency, unknown = _dim_currency(valid)
+    tables = {
+        "dim_location": _dim_location(latest, changed),
+        "dim_counterparty": counterparty,
+        "dim_staff": staff,
+        "dim_currency": currency,
+        **_plain_dimensions(valid),
+        **_facts(valid),
+    }
+    tables["dim_date"] = dim_date_for_facts(tables)
     new_state = {table: latest[table].drop(SOURCE_KEY).sort(PRIMARY_KEY[table]) for table in STATE_TABLES}
-    rejects_frame = (
-        pl.concat([r for r in rejects if r.height], how="vertical")
-        if any(r.height for r in rejects)
-        else pl.DataFrame(schema=REJECT_SCHEMA)
+    return ProcessingResult(
+        tables=_in_target_order(tables),
+        rejects=_combined_rejects([*rejects, counterparty_rejects, staff_rejects]),
+        unknown_currencies=unknown,
+        new_state=new_state,
     )
-    rejects_frame = rejects_frame.unique(maintain_order=True)
-    return ProcessingResult(tables=tables, rejects=rejects_frame, unknown_currencies=unknown, new_state=new_state)

@@ -1,0 +1,95 @@
+"""Conform one raw batch to the columns and types the transforms expect, before batches are combined.
+
+Raw batches keep the source's schema of the day, so two batches of one table may differ: a new
+source column, a widened type (integer -> bigint, varchar -> text), an unconstrained numeric carried
+as exact text, a dropped column the star schema doesn't read. Each batch becomes exactly
+``RAW_SCHEMAS[table]`` (plus the batch key and a per-row problem note):
+
+- columns the star schema reads (``catalog.SOURCE_TABLES[t].star_columns``) are read by their type
+  family and cast back to the raw type without loss; a value that can't be (an int past int32, a
+  decimal with more places than the target, unparseable text) is left null and named in the row's
+  problem note, so the row is rejected rather than silently altered;
+- a star column missing from the batch is an error: that drift matters, and ingestion flags it;
+- other columns are carried when present (only a reject's row JSON shows them), null otherwise;
+- extra columns are dropped.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from reveries_pipeline.catalog import SOURCE_TABLES, TypeFamily
+from reveries_pipeline.processing.transforms import CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
+
+# Decimals are read through a wide exact type, then narrowed; a narrowing that changes the value
+# (more decimal places, or too many digits) is a problem, never a rounding.
+_WIDE_DECIMAL = pl.Decimal(38, 12)
+
+
+class MissingStarColumnsError(ValueError):
+    """A raw batch lacks columns the star schema reads."""
+
+
+def _read_as(column: str, source: pl.DataType, target: pl.DataType, family: TypeFamily | None) -> pl.Expr:
+    col = pl.col(column)
+    if family is TypeFamily.DECIMAL:
+        return col.cast(_WIDE_DECIMAL, strict=False).cast(target, strict=False)
+    if isinstance(target, pl.Datetime) and source == pl.String:
+        return col.str.to_datetime(time_unit=target.time_unit, strict=False)
+    if isinstance(target, pl.Datetime) and isinstance(source, pl.Datetime) and source.time_zone:
+        return col.dt.convert_time_zone("UTC").dt.replace_time_zone(None).cast(target, strict=False)
+    return col.cast(target, strict=False)
+
+
+def _lossy(column: str, target: pl.DataType, family: TypeFamily) -> pl.Expr:
+    """True where the source value is present but didn't survive the cast unchanged."""
+    original, converted = pl.col(column), pl.col(f"__conformed_{column}")
+    lost = original.is_not_null() & converted.is_null()
+    if family is TypeFamily.DECIMAL:
+        lost = lost | (converted.cast(_WIDE_DECIMAL) != original.cast(_WIDE_DECIMAL, strict=False))
+    return lost.fill_null(False)
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Decimal):
+        return f"decimal({dtype.precision},{dtype.scale})"
+    return "timestamp" if isinstance(dtype, pl.Datetime) else str(dtype).lower()
+
+
+def _problem_note(checked: list[tuple[str, pl.DataType, TypeFamily]]) -> pl.Expr:
+    notes = [
+        pl.when(_lossy(c, target, family)).then(
+            pl.format(f"{c}: cannot read '{{}}' as {_type_name(target)} without loss", pl.col(c).cast(pl.String))
+        )
+        for c, target, family in checked
+    ]
+    if not notes:
+        return pl.lit(None, dtype=pl.String)
+    note = pl.concat_str(notes, separator="; ", ignore_nulls=True)
+    return pl.when(note != "").then(note)  # null when every value was read without loss
+
+
+def conform_raw_batch(table: str, frame: pl.DataFrame, source_key: str) -> pl.DataFrame:
+    """``frame`` (one raw batch of ``table``, stored at ``source_key``) as RAW_SCHEMAS[table] plus
+    SOURCE_KEY and CONFORM_PROBLEM. Raises MissingStarColumnsError if a star column is absent."""
+    star = SOURCE_TABLES[table].star_columns
+    missing = [c for c in star if c not in frame.columns]
+    if missing:
+        raise MissingStarColumnsError(
+            f"raw batch {source_key!r} of {table} lacks column(s) {missing} that the star schema reads"
+        )
+    converted, checked = [], []
+    for column, target in RAW_SCHEMAS[table].items():
+        if column not in frame.columns:
+            converted.append(pl.lit(None, dtype=target).alias(f"__conformed_{column}"))
+            continue
+        family = star.get(column)
+        converted.append(_read_as(column, frame.schema[column], target, family).alias(f"__conformed_{column}"))
+        if family is not None:
+            checked.append((column, target, family))
+    with_converted = frame.with_columns(converted).with_columns(_problem_note(checked).alias(CONFORM_PROBLEM))
+    return with_converted.select(
+        *[pl.col(f"__conformed_{c}").alias(c) for c in RAW_SCHEMAS[table].names()],
+        pl.lit(source_key, dtype=pl.String).alias(SOURCE_KEY),
+        pl.col(CONFORM_PROBLEM),
+    )

@@ -1,0 +1,118 @@
+"""Facts held back until their dimensions arrive.
+
+A fact row that references a dimension key no pass has emitted (its staff member was rejected, or
+its new counterparty is captured in a later pass) would fail its foreign key in the warehouse and
+roll back the whole load. Such a row is held back in the processing state instead, and released on
+the first pass after the key is emitted (by that pass or any earlier one). Released rows are the
+rows first modelled, so each keeps its version (natural id, last updated) and a replay goes in once.
+Date keys never hold a fact back: dim_date is extended over every date a pass sees.
+
+Each held row remembers where reprocessing would recreate it (``HELD_SINCE``: the raw checkpoint of
+its source table before the pass that first held it), so a pass that releases rows can say where
+its output can be recreated from (see ``ProcessingStateStore.rewind_to_reprocess``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from reveries_pipeline.processing.schemas import FACT_TABLES, FOREIGN_KEYS, PRIMARY_KEYS, TARGET_SCHEMAS
+
+HELD_SINCE = "_held_since"
+_WAS_HELD = "__was_held"
+
+# The raw table each fact is modelled from.
+FACT_SOURCE: dict[str, str] = {
+    "fact_sales_order": "sales_order",
+    "fact_purchase_order": "purchase_order",
+    "fact_payment": "payment",
+}
+
+# Per fact: the (column, dimension) references that can hold a row back (every non-date one).
+DIMENSION_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    fact: tuple((column, dim) for f, column, dim, _ in FOREIGN_KEYS if f == fact and dim != "dim_date")
+    for fact in FACT_TABLES
+}
+
+
+def held_schema(fact: str) -> pl.Schema:
+    return pl.Schema({**TARGET_SCHEMAS[fact], HELD_SINCE: pl.String})
+
+
+@dataclass
+class HoldBack:
+    emitted: dict[str, pl.DataFrame]  # per fact: rows to emit now (target schema)
+    held: dict[str, pl.DataFrame]  # per fact: rows still held (held_schema)
+    # per fact: {"<column> <value> (<dimension>)": natural ids held back for that missing key}
+    missing: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # per raw table: the checkpoint from which the released rows can be recreated (None: the start)
+    released_from: dict[str, str | None] = field(default_factory=dict)
+
+
+def _unresolved(column: str, dim: str, known: dict[str, pl.Series]) -> pl.Expr:
+    keys = known.get(dim)
+    if keys is None or keys.len() == 0:
+        return pl.lit(True)
+    return ~pl.col(column).is_in(keys.implode())
+
+
+def _missing_keys(fact: str, held: pl.DataFrame, known: dict[str, pl.Series]) -> dict[str, list[int]]:
+    natural_id = PRIMARY_KEYS[fact][0]
+    found: dict[str, list[int]] = {}
+    for column, dim in DIMENSION_REFERENCES[fact]:
+        orphans = held.filter(_unresolved(column, dim, known)).group_by(column).agg(pl.col(natural_id).unique())
+        for value, ids in orphans.sort(column).iter_rows():
+            found[f"{column} {value} ({dim})"] = sorted(ids)
+    return found
+
+
+def _released_from(released: pl.DataFrame) -> str | None:
+    since = released.get_column(HELD_SINCE)
+    return None if since.null_count() else since.min()
+
+
+def _candidates(fact: str, new: pl.DataFrame, held: pl.DataFrame | None, since: str | None) -> pl.DataFrame:
+    """Rows held before, then this pass's rows; a version already held keeps its HELD_SINCE."""
+    prior = held if held is not None else pl.DataFrame(schema=held_schema(fact))
+    fresh = new.with_columns(pl.lit(since, dtype=pl.String).alias(HELD_SINCE))
+    both = pl.concat(
+        [prior.with_columns(pl.lit(True).alias(_WAS_HELD)), fresh.with_columns(pl.lit(False).alias(_WAS_HELD))]
+    )
+    return both.unique(subset=list(PRIMARY_KEYS[fact]), keep="first", maintain_order=True)
+
+
+def hold_back(
+    facts: dict[str, pl.DataFrame],
+    held: dict[str, pl.DataFrame],
+    known: dict[str, pl.Series],
+    checkpoint: dict[str, str],
+) -> HoldBack:
+    """Split this pass's facts plus those held before into rows to emit and rows to keep holding.
+
+    ``known`` holds every key each dimension has emitted, this pass included; ``checkpoint`` is the
+    raw checkpoint before this pass."""
+    out = HoldBack(emitted={}, held={})
+    for fact in FACT_TABLES:
+        candidates = _candidates(fact, facts[fact], held.get(fact), checkpoint.get(FACT_SOURCE[fact]))
+        unresolved = pl.any_horizontal([_unresolved(c, d, known) for c, d in DIMENSION_REFERENCES[fact]])
+        marked = candidates.with_columns(unresolved.alias("__unresolved"))
+        ready = marked.filter(~pl.col("__unresolved"))
+        still = marked.filter(pl.col("__unresolved")).select(held_schema(fact).names())
+        released = ready.filter(pl.col(_WAS_HELD))
+        if released.height:
+            out.released_from[FACT_SOURCE[fact]] = _released_from(released)
+        out.emitted[fact] = ready.select(TARGET_SCHEMAS[fact].names())
+        out.held[fact] = still
+        if still.height:
+            out.missing[fact] = _missing_keys(fact, still, known)
+    return out
+
+
+def considered_facts(result: HoldBack) -> dict[str, pl.DataFrame]:
+    """Every fact row the pass looked at (emitted or held), in target schema: dim_date covers them all."""
+    return {
+        fact: pl.concat([result.emitted[fact], result.held[fact].select(TARGET_SCHEMAS[fact].names())])
+        for fact in FACT_TABLES
+    }
