@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test dev lint format run-checks dashboard bench clean
+.PHONY: install demo test test-faults dev lint format run-checks dashboard bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ install: $(STAMP)  ## create .venv with the project and its dev dependencies
 demo: $(STAMP)  ## embedded default + seed totesys (scale 1) + etl_job + summary
 	$(BIN)/reveries demo
 
-test: $(STAMP)  ## the test suite (real PostgreSQL, real S3 on loopback)
+test: $(STAMP)  ## the test suite (real PostgreSQL, real S3 on loopback), fault-injection suite included
 	$(BIN)/pytest -q
+
+test-faults: $(STAMP)  ## only the fault-injection suite (killed runs, outages, corrupt objects, drift, races)
+	$(BIN)/pytest -q -m faults
 
 dev: $(STAMP)  ## embedded default + dagster dev, schedule and sensors on
 	$(BIN)/reveries dev

@@ -97,3 +97,79 @@ SOURCE_TABLES: Mapping[str, SourceTableSpec] = MappingProxyType(
 )
 
 SOURCE_TABLE_NAMES: tuple[str, ...] = tuple(SOURCE_TABLES)
+
+
+class StarKind(StrEnum):
+    DIMENSION = "dimension"
+    FACT = "fact"
+
+
+@dataclass(frozen=True)
+class StarTableSpec:
+    """A star-schema table, as processed parquet and as a warehouse table.
+
+    `key` is what identifies a row: a dimension's id, or a fact's version (natural id, last-updated
+    date, last-updated time), since facts keep one row per source version. `sources` are the source
+    tables whose rows feed it (a rejected source row is reported on each); the first is the one the
+    warehouse reconciles its count with.
+    """
+
+    name: str
+    kind: StarKind
+    key: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    record_id: str | None = None  # a fact's SERIAL surrogate key, assigned by the warehouse
+
+    @property
+    def natural_id(self) -> str:
+        return self.key[0]
+
+    @property
+    def is_fact(self) -> bool:
+        return self.kind is StarKind.FACT
+
+    @property
+    def reconciled_with(self) -> str | None:
+        return self.sources[0] if self.sources else None
+
+
+def _dim(name: str, key: str, *sources: str) -> StarTableSpec:
+    return StarTableSpec(name, StarKind.DIMENSION, (key,), sources)
+
+
+def _fact(name: str, natural_id: str, time_column: str, source: str, record_id: str) -> StarTableSpec:
+    key = (natural_id, "last_updated_date", time_column)
+    return StarTableSpec(name, StarKind.FACT, key, (source,), record_id)
+
+
+# Load order: dimensions before the facts that reference them.
+STAR_TABLES: Mapping[str, StarTableSpec] = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            _dim("dim_date", "date_id"),
+            _dim("dim_staff", "staff_id", "staff", "department"),
+            _dim("dim_location", "location_id", "address"),
+            _dim("dim_design", "design_id", "design"),
+            _dim("dim_currency", "currency_id", "currency"),
+            _dim("dim_counterparty", "counterparty_id", "counterparty", "address"),
+            _dim("dim_payment_type", "payment_type_id", "payment_type"),
+            _dim("dim_transaction", "transaction_id", "transaction"),
+            _fact("fact_sales_order", "sales_order_id", "last_updated_time", "sales_order", "sales_record_id"),
+            _fact(
+                "fact_purchase_order", "purchase_order_id", "last_updated_time", "purchase_order", "purchase_record_id"
+            ),
+            _fact("fact_payment", "payment_id", "last_updated", "payment", "payment_record_id"),
+        )
+    }
+)
+
+DIMENSION_TABLES: tuple[str, ...] = tuple(n for n, s in STAR_TABLES.items() if not s.is_fact)
+FACT_TABLES: tuple[str, ...] = tuple(n for n, s in STAR_TABLES.items() if s.is_fact)
+STAR_TABLE_NAMES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
+
+
+def star_tables_fed_by(source: str) -> tuple[str, ...]:
+    """The star tables a row of `source` feeds (where a rejected source row is reported)."""
+    return tuple(name for name, spec in STAR_TABLES.items() if source in spec.sources)
+

@@ -248,10 +248,16 @@ def demo(ctx: click.Context, scale: float) -> None:
 @main.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def rebuild(yes: bool) -> None:
-    """Replay from the lake: empty the processing state and the warehouse, then rebuild both from
-    every raw batch, in order, without touching the source."""
+    """Replay from the lake: rebuild the processed bucket and the warehouse from every raw batch, in
+    order, without touching the source.
+
+    Every raw batch is read before anything is deleted, and the warehouse is emptied and reloaded in
+    one transaction: a failure leaves it as it was."""
     if not yes:
-        click.confirm("This empties the warehouse and the processed bucket's state. Continue?", abort=True)
+        click.confirm(
+            "This replaces the processed bucket and reloads the warehouse (readers wait for the commit). Continue?",
+            abort=True,
+        )
     sys.exit(0 if _execute_job("rebuild_job") else 1)
 
 
