@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from reveries_pipeline.resources.embedded import embedded_dsn
+from reveries_pipeline.embedded import embedded_dsn
 from reveries_pipeline.totesys.seed import seed_totesys
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -16,8 +16,9 @@ from datetime import date
 
 import psycopg
 
-from reveries_pipeline.config import WAREHOUSE_DSN, env_value
+from reveries_pipeline.config import WAREHOUSE_DSN
 from reveries_pipeline.dashboard import queries as q
+from reveries_pipeline.embedded import dsn_or_embedded
 
 PAGE = {"limit": 25, "offset": 0}
 
@@ -45,7 +46,7 @@ def panel_params(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dsn", default=env_value(WAREHOUSE_DSN))
+    parser.add_argument("--dsn", help="warehouse DSN (default: WAREHOUSE_DSN, else the embedded warehouse)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--currency")
     parser.add_argument("--date-from", type=date.fromisoformat)
@@ -54,11 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each query")
     parser.add_argument("--no-indexes", action="store_true", help="do not apply dashboard/indexes.sql")
     args = parser.parse_args(argv)
-    dsn = args.dsn
-    if not dsn:
-        from reveries_pipeline.resources.embedded import embedded_dsn
-
-        dsn = embedded_dsn("warehouse")
+    dsn = args.dsn or dsn_or_embedded(WAREHOUSE_DSN, "warehouse")
 
     with psycopg.connect(dsn, autocommit=True) as conn:
         if not q.warehouse_ready(conn):

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reveries_pipeline.resources.embedded import embedded_dsn
+from reveries_pipeline.embedded import embedded_dsn
 from reveries_pipeline.totesys.seed import seed_totesys
 
 

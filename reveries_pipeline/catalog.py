@@ -172,4 +172,3 @@ STAR_TABLE_NAMES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
 def star_tables_fed_by(source: str) -> tuple[str, ...]:
     """The star tables a row of `source` feeds (where a rejected source row is reported)."""
     return tuple(name for name, spec in STAR_TABLES.items() if source in spec.sources)
-

@@ -18,18 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from reveries_pipeline import config
+from reveries_pipeline.embedded import dsn_or_embedded
 
 console = Console(stderr=True)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _dsn(var: str, database: str) -> str:
-    value = config.env_value(var)
-    if value:
-        return value
-    from reveries_pipeline.resources.embedded import embedded_dsn
-
-    return embedded_dsn(database)
 
 
 def _prepare_instance_env() -> None:
@@ -43,7 +35,7 @@ def _prepare_instance_env() -> None:
             link.symlink_to(PROJECT_ROOT / "dagster.yaml")
         os.environ["DAGSTER_HOME"] = str(home)
     if "DAGSTER_PG_URL" not in os.environ:
-        from reveries_pipeline.resources.embedded import embedded_dsn, sqlalchemy_url
+        from reveries_pipeline.embedded import embedded_dsn, sqlalchemy_url
 
         os.environ["DAGSTER_PG_URL"] = sqlalchemy_url(embedded_dsn("dagster"))
 
@@ -88,7 +80,7 @@ def seed(scale: float, seed_value: int) -> None:
     the embedded default, and against real endpoints you choose what to reset (docs/runbook.md)."""
     from reveries_pipeline.totesys.seed import seed_totesys
 
-    dsn = _dsn(config.TOTESYS_DSN, "totesys")
+    dsn = dsn_or_embedded(config.TOTESYS_DSN, "totesys")
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description:<15}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -130,7 +122,7 @@ def simulate(interval: float, iterations: int | None, seed_value: int | None) ->
 
     try:
         run_simulation(
-            _dsn(config.TOTESYS_DSN, "totesys"),
+            dsn_or_embedded(config.TOTESYS_DSN, "totesys"),
             interval_s=interval,
             iterations=iterations,
             seed=seed_value,
@@ -161,7 +153,7 @@ def _print_warehouse_summary() -> None:
 
     from reveries_pipeline.warehouse.report import row_counts, top_designs
 
-    with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
+    with psycopg.connect(dsn_or_embedded(config.WAREHOUSE_DSN, "warehouse")) as conn:
         counts = row_counts(conn)
         designs = top_designs(conn)
     table = Table("warehouse table", "rows", title="Warehouse row counts")
@@ -221,7 +213,7 @@ def _reset_embedded_derived_state() -> None:
         else:
             kept.append(var)
     if config.env_value(config.WAREHOUSE_DSN) is None:
-        with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
+        with psycopg.connect(dsn_or_embedded(config.WAREHOUSE_DSN, "warehouse")) as conn:
             empty_warehouse(conn)
     else:
         kept.append(config.WAREHOUSE_DSN)
@@ -321,7 +313,7 @@ def dev(dagster_args: tuple[str, ...]) -> None:
 
     Extra arguments go to `dagster dev`."""
     _prepare_instance_env()
-    from reveries_pipeline.resources.embedded import start_embedded_default
+    from reveries_pipeline.embedded import start_embedded_default
 
     start_embedded_default()  # keep the server alive for the life of this process
     cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), *dagster_args]
@@ -335,13 +327,13 @@ def dashboard(port: int) -> None:
     """Serve the live sales dashboard over the warehouse (WAREHOUSE_DSN or the embedded default)."""
     from reveries_pipeline.dashboard.server import serve
 
-    sys.exit(serve(port=port, warehouse_dsn=_dsn(config.WAREHOUSE_DSN, "warehouse")))
+    sys.exit(serve(port=port, warehouse_dsn=dsn_or_embedded(config.WAREHOUSE_DSN, "warehouse")))
 
 
 @main.command()
 def embedded() -> None:
     """Start the embedded PostgreSQL server and print the DSNs of its databases (Ctrl-C stops it)."""
-    from reveries_pipeline.resources.embedded import start_embedded_default
+    from reveries_pipeline.embedded import start_embedded_default
 
     for name, dsn in start_embedded_default().items():
         click.echo(f"{name}: {dsn}")

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from dagster import EnvVar
+from dagster_aws.s3 import S3Resource
 
 from reveries_pipeline.config import (
     INGESTION_BUCKET_URL,
@@ -29,6 +30,7 @@ from reveries_pipeline.io_managers.parquet import ProcessedParquetIOManager
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
 from reveries_pipeline.io_managers.warehouse import WarehouseIOManager
 from reveries_pipeline.resources import ObjectStore, PostgresResource
+from reveries_pipeline.resources.object_store import DEFAULT_S3_ATTEMPTS
 
 
 class Deployment(StrEnum):
@@ -77,7 +79,13 @@ def _bucket(env, var: str, local_name: str, required: bool, prefix: str = "") ->
         if required:
             raise ConfigurationError(f"{var} must be set in this deployment (no local bucket outside local)")
         url = str(embedded_bucket_dir(local_name))
-    return ObjectStore(url=f"{url.rstrip('/')}/{prefix}" if prefix else url)
+    return ObjectStore(url=f"{url.rstrip('/')}/{prefix}" if prefix else url, s3=_s3(env))
+
+
+def _s3(env) -> S3Resource:
+    """dagster-aws's S3 client settings: the AWS chain (endpoint, region, credentials) from the
+    environment, with AWS_MAX_ATTEMPTS attempts per call when set."""
+    return S3Resource(max_attempts=int(_set(env, "AWS_MAX_ATTEMPTS") or DEFAULT_S3_ATTEMPTS))
 
 
 def build_resources(env: Mapping[str, str] = os.environ) -> dict:

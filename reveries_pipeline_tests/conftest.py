@@ -4,7 +4,6 @@ real S3 endpoint on loopback (moto's ThreadedMotoServer), reached through AWS_EN
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from pathlib import Path
 
@@ -12,14 +11,15 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from reveries_pipeline.embedded import embedded_server
 from reveries_pipeline.resources import ObjectStore, PostgresResource
-from reveries_pipeline.resources.embedded import _server
+from reveries_pipeline_tests.support import free_port, new_s3_bucket
 
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
     """The embedded PostgreSQL 18 server, started once per test session."""
-    return _server(str(tmp_path_factory.mktemp("pg")))
+    return embedded_server(str(tmp_path_factory.mktemp("pg")))
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +40,7 @@ def make_database(pg_admin_uri, pg_server):
         return pg_server.get_uri(name)
 
     yield make
-    from psycopg_pool import ConnectionPool  # noqa: F401  (pools are closed below)
-
-    for pool in list(PostgresResource._pools.values()):
-        pool.close()
-    PostgresResource._pools.clear()
+    PostgresResource.close_pools()
     with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
         for name in created:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -60,18 +56,12 @@ def warehouse_dsn(make_database) -> str:
     return make_database("warehouse")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """A real S3 API on loopback; boto3 (and anything else honouring AWS_ENDPOINT_URL) talks to it."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -95,16 +85,6 @@ def s3_endpoint():
             os.environ[k] = v
 
 
-def _new_s3_bucket(endpoint: str, label: str) -> str:
-    import boto3
-
-    name = f"{label}-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-2").create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
-    )
-    return f"s3://{name}"
-
-
 @pytest.fixture(params=["local", "s3"])
 def bucket_kind(request) -> str:
     """Parametrises a test over a local-directory bucket and an S3 bucket on loopback."""
@@ -118,7 +98,7 @@ def make_bucket_url(bucket_kind, tmp_path, request):
     def make(label: str) -> str:
         if bucket_kind == "s3":
             endpoint = request.getfixturevalue("s3_endpoint")
-            return _new_s3_bucket(endpoint, label) + "/lake"
+            return new_s3_bucket(endpoint, label) + "/lake"
         path: Path = tmp_path / label
         path.mkdir()
         return str(path)

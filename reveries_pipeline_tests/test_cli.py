@@ -92,7 +92,7 @@ def test_demo_twice_starts_over_on_the_embedded_default(tmp_path, monkeypatch):
     import reveries_pipeline.definitions as definitions
 
     importlib.reload(definitions)
-    from reveries_pipeline.resources.embedded import embedded_dsn
+    from reveries_pipeline.embedded import embedded_dsn
 
     for scale in ("0.05", "0.1"):  # the second demo replaces the first one's data entirely
         result = CliRunner().invoke(main, ["demo", "--scale", scale])

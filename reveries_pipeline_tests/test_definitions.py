@@ -105,14 +105,14 @@ def _external_etl(env: dict) -> subprocess.CompletedProcess:
 def test_external_etl_command_with_s3_buckets_and_a_unix_socket_dsn(
     seeded_source, warehouse_dsn, s3_endpoint, make_database, tmp_path
 ):
-    from reveries_pipeline_tests.conftest import _new_s3_bucket
+    from reveries_pipeline_tests.support import new_s3_bucket
 
     assert "?host=/" in seeded_source  # the embedded server is reached through a unix socket
     env = {
         "TOTESYS_DSN": seeded_source,
         "WAREHOUSE_DSN": warehouse_dsn,
-        "INGESTION_BUCKET_URL": _new_s3_bucket(s3_endpoint, "raw"),
-        "PROCESSED_BUCKET_URL": _new_s3_bucket(s3_endpoint, "processed") + "/star",
+        "INGESTION_BUCKET_URL": new_s3_bucket(s3_endpoint, "raw"),
+        "PROCESSED_BUCKET_URL": new_s3_bucket(s3_endpoint, "processed") + "/star",
         "AWS_ENDPOINT_URL": s3_endpoint,
         "REVERIES_HOME": str(tmp_path),
     }

@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 from psycopg_pool import ConnectionPool
 
-from reveries_pipeline.config import WAREHOUSE_DSN, env_value
+from reveries_pipeline.config import WAREHOUSE_DSN
 from reveries_pipeline.dashboard import queries as q
 
 log = logging.getLogger("reveries_pipeline.dashboard")
@@ -39,12 +39,9 @@ def _logging() -> None:
 
 @st.cache_resource
 def _dsn() -> str:
-    dsn = env_value(WAREHOUSE_DSN)
-    if dsn:
-        return dsn
-    from reveries_pipeline.resources.embedded import embedded_dsn
+    from reveries_pipeline.embedded import dsn_or_embedded
 
-    return embedded_dsn("warehouse")
+    return dsn_or_embedded(WAREHOUSE_DSN, "warehouse")
 
 
 @st.cache_resource

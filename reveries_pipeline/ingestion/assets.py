@@ -27,6 +27,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from reveries_pipeline.concurrency import TOTESYS_POOL
 from reveries_pipeline.ingestion.change_capture import capture_changes
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
 from reveries_pipeline.ingestion.drift import SchemaDriftError
@@ -104,7 +105,7 @@ def _failure(failures: list[TableFailure], selected: list[str]) -> Failure:
         for table in TOTESYS_TABLES
     },
     can_subset=True,
-    pool="totesys",
+    pool=TOTESYS_POOL,
     retry_policy=SOURCE_RETRY_POLICY,
 )
 def raw_totesys_tables(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from reveries_pipeline.resources.batch_keys import is_batch_key
+from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 
 CHECKPOINT_PREFIX = f"{STATE_PREFIX}ingestion/checkpoints/"

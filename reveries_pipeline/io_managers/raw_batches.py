@@ -11,8 +11,8 @@ from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputCo
 
 from reveries_pipeline.ingestion.change_capture import CaptureResult
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.io_managers.parquet import read_all_batches
-from reveries_pipeline.resources.batch_keys import put_new_batch
+from reveries_pipeline.lake.batch_keys import put_new_batch
+from reveries_pipeline.lake.parquet import read_all_batches
 from reveries_pipeline.resources.object_store import ObjectStore
 
 

@@ -21,9 +21,9 @@ import psycopg
 from dagster import ConfigurableIOManager, Failure, InputContext, MetadataValue, OutputContext
 from psycopg import sql
 
-from reveries_pipeline.io_managers.parquet import read_parquet_object
+from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources import ObjectStore, PostgresResource
-from reveries_pipeline.resources.new_objects import new_batches
 from reveries_pipeline.resources.object_store import UnreadableObjectError
 from reveries_pipeline.warehouse.loader import LoadResult, load_table_batches, pending_batch_keys
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse

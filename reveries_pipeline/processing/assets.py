@@ -13,7 +13,9 @@ import polars as pl
 from dagster import AssetExecutionContext, AssetKey, AssetOut, Config, MetadataValue, Output, multi_asset
 from pydantic import Field
 
-from reveries_pipeline.io_managers.parquet import OBJECT_KEY_METADATA, write_new_parquet
+from reveries_pipeline.io_managers.parquet import OBJECT_KEY_METADATA
+from reveries_pipeline.lake.batch_keys import next_batch_key
+from reveries_pipeline.lake.parquet import write_new_parquet
 from reveries_pipeline.processing import checks
 from reveries_pipeline.processing.held import HoldBack, considered_facts, hold_back
 from reveries_pipeline.processing.pending import PendingRaw, read_pending_raw
@@ -21,7 +23,6 @@ from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES, 
 from reveries_pipeline.processing.state import ProcessingState, ProcessingStateStore
 from reveries_pipeline.processing.transforms import ProcessingResult, dim_date_for_facts, dim_date_range, transform
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.resources.batch_keys import next_batch_key
 from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 PROCESSED_GROUP = "processed"

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from reveries_pipeline.io_managers.parquet import read_parquet_object
+from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.processing.conform import conform_raw_batch
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.resources.new_objects import new_batches
 from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 

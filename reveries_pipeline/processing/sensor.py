@@ -2,14 +2,15 @@
 
 from dagster import AssetSelection, DefaultSensorStatus, SensorEvaluationContext, define_asset_job, sensor
 
+from reveries_pipeline.concurrency import DERIVED_WRITER_TAG
+from reveries_pipeline.lake.batch_sensor import evaluate_new_batches
 from reveries_pipeline.processing.assets import PROCESSED_GROUP
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.resources.bucket_sensor import evaluate_new_batches
 from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 processing_job = define_asset_job(
     "processing_job",
-    tags={"reveries/derived_state": "writer"},  # one derived-state writer at a time (dagster.yaml)
+    tags=dict(DERIVED_WRITER_TAG),  # one derived-state writer at a time (dagster.yaml)
     selection=AssetSelection.groups(PROCESSED_GROUP),
     description="Remodel every pending raw batch into the star-schema tables in the processed bucket.",
 )

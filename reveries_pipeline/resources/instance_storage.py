@@ -18,7 +18,7 @@ from dagster import Field, StringSource
 from dagster._core.storage.base_storage import DagsterStorage
 from dagster._serdes import ConfigurableClass, ConfigurableClassData
 
-from reveries_pipeline.resources.embedded import sqlalchemy_url
+from reveries_pipeline.embedded import sqlalchemy_url
 
 
 class PostgresFromEnvStorage(DagsterStorage, ConfigurableClass):

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Protocol
 
 from dagster import ConfigurableResource
+from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 STATE_PREFIX = "_state/"
+# botocore attempts per S3 call (standard retry mode) when no S3Resource is given.
+DEFAULT_S3_ATTEMPTS = 8
 
 
 class ObjectExistsError(FileExistsError):
@@ -191,11 +194,15 @@ class _S3Backend:
 class ObjectStore(ConfigurableResource):
     """A bucket: `s3://bucket[/prefix]` or a local directory path.
 
-    S3 access follows the usual AWS chain: AWS_ENDPOINT_URL (an http endpoint works),
-    AWS_REGION / AWS_DEFAULT_REGION and the standard credential providers.
+    The S3 client comes from dagster-aws's `S3Resource` (endpoint, region, profile, retries). Left
+    unset, it follows the usual AWS chain: AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 (an http endpoint
+    works), AWS_REGION / AWS_DEFAULT_REGION and the standard credential providers.
     """
 
     url: str = Field(description="s3://bucket[/prefix], or a local directory path")
+    s3: S3Resource | None = Field(
+        default=None, description="S3 client settings; unset means the AWS chain with DEFAULT_S3_ATTEMPTS retries"
+    )
 
     @property
     def is_s3(self) -> bool:
@@ -208,23 +215,11 @@ class ObjectStore(ConfigurableResource):
             if not bucket:
                 raise ValueError(f"bucket URL has no bucket name: {self.url!r}")
             prefix = prefix.strip("/")
-            return _S3Backend(bucket, prefix + "/" if prefix else "", self._s3_client())
+            client = (self.s3 or S3Resource(max_attempts=DEFAULT_S3_ATTEMPTS)).get_client()
+            return _S3Backend(bucket, prefix + "/" if prefix else "", client)
         if "://" in self.url and not self.url.startswith("file://"):
             raise ValueError(f"unsupported bucket URL {self.url!r}: use s3://bucket[/prefix] or a local path")
         return _LocalBackend(Path(self.url.removeprefix("file://")).expanduser())
-
-    @staticmethod
-    def _s3_client():
-        import boto3
-        from botocore.config import Config
-
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        return boto3.session.Session().client(
-            "s3",
-            region_name=region,
-            endpoint_url=os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None,
-            config=Config(retries={"max_attempts": 8, "mode": "adaptive"}),
-        )
 
     def put_new_file(self, key: str, path: Path) -> None:
         """Store a file under a key that must not exist yet (immutable batches)."""

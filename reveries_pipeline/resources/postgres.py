@@ -63,7 +63,7 @@ class PostgresResource(ConfigurableResource):
             return self.dsn
         if not self.embedded_database:
             raise ValueError("PostgresResource needs a dsn, or an embedded_database for the embedded default")
-        from reveries_pipeline.resources.embedded import embedded_dsn
+        from reveries_pipeline.embedded import embedded_dsn
 
         return embedded_dsn(self.embedded_database)
 
@@ -97,6 +97,14 @@ class PostgresResource(ConfigurableResource):
                 )
                 self._pools[pool_key] = pool
             return pool
+
+    @classmethod
+    def close_pools(cls) -> None:
+        """Close every pool this process opened (before dropping or copying a database, say)."""
+        with cls._pools_lock:
+            for pool in cls._pools.values():
+                pool.close()
+            cls._pools.clear()
 
     @contextmanager
     def connection(self, *, read_only: bool = False) -> Iterator[psycopg.Connection]:

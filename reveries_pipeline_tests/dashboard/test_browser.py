@@ -11,7 +11,7 @@ import pytest
 
 from reveries_pipeline.dashboard import server
 from reveries_pipeline.dashboard.queries import format_count, format_money, run_query
-from reveries_pipeline_tests.dashboard.test_queries import seed_warehouse
+from reveries_pipeline_tests.dashboard.warehouse_fixture import seed_warehouse
 
 CHROMIUM_FLAGS = [
     "--headless",

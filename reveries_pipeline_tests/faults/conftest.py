@@ -27,13 +27,6 @@ class Baseline:
     buckets: Path  # holds ingestion/ and processed/
 
 
-def _close_pools() -> None:
-    # a template database must have no other sessions while it is copied
-    for pool in list(PostgresResource._pools.values()):
-        pool.close()
-    PostgresResource._pools.clear()
-
-
 def _create_database(admin_uri: str, name: str, template: str | None = None) -> None:
     query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
@@ -55,7 +48,7 @@ def fault_baseline(pg_server, pg_admin_uri, tmp_path_factory) -> Baseline:
     seed_totesys(source_dsn, scale=0.05, seed=11)
     stores = [ObjectStore(url=str(baseline.buckets / name)) for name in ("ingestion", "processed")]
     Pipeline(source_dsn, warehouse_dsn, *stores).etl()
-    _close_pools()
+    PostgresResource.close_pools()  # a template must have no other sessions
     return baseline
 
 
@@ -76,7 +69,7 @@ def world(pg_server, pg_admin_uri, fault_baseline, tmp_path):
     """A loaded source, warehouse and local buckets of this case's own."""
     created: list[str] = []
     yield _clone_world(pg_server, pg_admin_uri, fault_baseline, tmp_path, created)
-    _close_pools()
+    PostgresResource.close_pools()  # a template must have no other sessions
     with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
         for name in created:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -6,19 +6,14 @@ import threading
 import pytest
 
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
+from reveries_pipeline_tests.support import free_port
 
 pytestmark = pytest.mark.faults
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens once the socket closes
-
-
 def test_source_down_fails_without_the_password_and_recovers(world):
     world.change_source()
-    down = world.run("etl_job", TOTESYS_DSN=f"postgresql://reader:hunter2secret@127.0.0.1:{_closed_port()}/totesys")
+    down = world.run("etl_job", TOTESYS_DSN=f"postgresql://reader:hunter2secret@127.0.0.1:{free_port()}/totesys")
     assert down.returncode != 0
     assert "127.0.0.1" in down.output and "raw/" in down.output
     assert "hunter2secret" not in down.output
@@ -30,7 +25,7 @@ def test_source_down_fails_without_the_password_and_recovers(world):
 def test_s3_dead_endpoint_fails_then_recovers(s3_world):
     world = s3_world
     world.change_source()
-    down = world.run("etl_job", AWS_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}")
+    down = world.run("etl_job", AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
     assert down.returncode != 0
     run = world.run("etl_job")
     assert run.ok, run.tail()

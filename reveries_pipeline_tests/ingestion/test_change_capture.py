@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.resources.batch_keys import is_batch_key
+from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 from .conftest import T0, add_sales_order

@@ -11,8 +11,8 @@ import pytest
 
 from reveries_pipeline.ingestion import checkpoints as checkpoints_module
 from reveries_pipeline.ingestion.checkpoints import BatchRecord, Checkpoint, CheckpointStore
+from reveries_pipeline.lake.batch_keys import batch_key
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.resources.batch_keys import batch_key
 
 from .conftest import T0, add_sales_order
 from .test_change_capture import all_rows, batches, read_batch

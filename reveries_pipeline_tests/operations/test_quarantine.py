@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from reveries_pipeline.ingestion.checkpoints import Checkpoint, CheckpointStore
+from reveries_pipeline.lake.batch_keys import put_new_batch
 from reveries_pipeline.operations.quarantine import QuarantineError, quarantine_object, quarantined, read_error
-from reveries_pipeline.resources.batch_keys import put_new_batch
 
 
 def _batch(store, table: str, tmp_path: Path, frame: pl.DataFrame | None = None) -> str:

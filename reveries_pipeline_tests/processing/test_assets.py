@@ -7,10 +7,10 @@ import io
 import polars as pl
 import pyarrow.parquet as pq
 
-from reveries_pipeline.io_managers.parquet import read_parquet_object
+from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.processing.checks import PROCESSED_TABLES
 from reveries_pipeline.processing.schemas import TARGET_SCHEMAS
-from reveries_pipeline.resources.new_objects import new_batches
 from reveries_pipeline_tests.pipeline_harness import check_results
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.processing.state import PASS_LOG_LIMIT, ProcessingState, ProcessingStateStore
-from reveries_pipeline.resources.new_objects import new_batches
 from reveries_pipeline_tests.pipeline_harness import check_results
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 
-from reveries_pipeline.io_managers.parquet import read_parquet_object
+from reveries_pipeline.lake.batch_keys import put_new_batch
+from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.processing.schemas import TARGET_SCHEMAS
-from reveries_pipeline.resources.batch_keys import put_new_batch
-from reveries_pipeline.resources.new_objects import new_batches
 from reveries_pipeline_tests.pipeline_harness import check_results
 
 

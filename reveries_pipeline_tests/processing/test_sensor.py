@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import SensorResult, SkipReason, build_sensor_context
 
+from reveries_pipeline.lake.batch_keys import batch_key
 from reveries_pipeline.processing.sensor import ingestion_bucket_sensor
-from reveries_pipeline.resources.batch_keys import batch_key
 
 
 def put_batches(store, table, count, start=datetime(2025, 1, 1, tzinfo=UTC)):

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from reveries_pipeline.resources.batch_keys import is_batch_key
+from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.warehouse.schema import FACT_VERSION_KEY, WAREHOUSE_TABLES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from dagster import Failure, materialize
 
-from reveries_pipeline.io_managers.parquet import read_parquet_object
+from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources.object_store import UnreadableObjectError
 from reveries_pipeline.warehouse.assets import warehouse_tables
 from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES

@@ -110,7 +110,7 @@ def test_replayed_batch_is_a_no_op(pipeline):
     pipeline.etl()
     before = counts(pipeline)
     [key] = [o.key for o in pipeline.processed.list_objects("fact_sales_order/")]
-    from reveries_pipeline.io_managers.parquet import read_parquet_object
+    from reveries_pipeline.lake.parquet import read_parquet_object
 
     frame = read_parquet_object(pipeline.processed, key)
     import psycopg

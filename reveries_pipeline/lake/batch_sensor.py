@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason
 
-from reveries_pipeline.resources.new_objects import parse_cursor, run_key_for, scan_new_batches
+from reveries_pipeline.lake.listing import parse_cursor, run_key_for, scan_new_batches
 from reveries_pipeline.resources.object_store import ObjectStore
 
 
