@@ -7,16 +7,17 @@ merges them with the cross-stage jobs and the resources of the current deploymen
 from dagster import Definitions
 
 from reveries_pipeline.environment import build_resources
-from reveries_pipeline.ingestion.definitions import defs as ingestion_defs
+from reveries_pipeline.ingestion import definitions as ingestion
 from reveries_pipeline.jobs import etl_job, rebuild_job
-from reveries_pipeline.operations.definitions import defs as operations_defs
-from reveries_pipeline.processing.definitions import defs as processing_defs
-from reveries_pipeline.warehouse.definitions import defs as warehouse_defs
+from reveries_pipeline.operations import definitions as operations
+from reveries_pipeline.processing import definitions as processing
+from reveries_pipeline.warehouse import definitions as warehouse
 
+# Modules, not their `defs`: Dagster allows one Definitions object at module scope.
 defs = Definitions.merge(
-    ingestion_defs,
-    processing_defs,
-    warehouse_defs,
-    operations_defs,
+    ingestion.defs,
+    processing.defs,
+    warehouse.defs,
+    operations.defs,
     Definitions(jobs=[etl_job, rebuild_job], resources=build_resources()),
 )
