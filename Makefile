@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-faults dev lint format run-checks dashboard bench clean
+.PHONY: install requirements dev-setup demo test test-faults dev lint format run-checks dashboard bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with the project and its dev dependencies
+
+requirements: $(VENV)/.requirements  ## .venv with the runtime requirements only, pinned by requirements.lock
+$(VENV)/.requirements: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+dev-setup: $(STAMP)  ## .venv with the dev tools as well: pytest, ruff, bandit, pip-audit, moto, playwright
 
 demo: $(STAMP)  ## embedded default + seed totesys (scale 1) + etl_job + summary
 	$(BIN)/reveries demo

@@ -25,19 +25,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _prepare_instance_env() -> None:
-    """Point Dagster at this project's dagster.yaml, with its storage in the embedded server if unset."""
-    if "DAGSTER_HOME" not in os.environ:
-        # DAGSTER_HOME keeps run artefacts out of the source tree; its dagster.yaml is the project's.
-        home = config.reveries_home() / "dagster_home"
-        home.mkdir(parents=True, exist_ok=True)
-        link = home / "dagster.yaml"
-        if not link.exists():
-            link.symlink_to(PROJECT_ROOT / "dagster.yaml")
-        os.environ["DAGSTER_HOME"] = str(home)
-    if "DAGSTER_PG_URL" not in os.environ:
-        from reveries_pipeline.embedded import embedded_dsn, sqlalchemy_url
+    """Record runs in the project's Dagster instance: `.reveries/dagster_home`, with PostgreSQL storage
+    at DAGSTER_PG_URL (the embedded `dagster` database when unset). A DAGSTER_HOME you set is yours."""
+    from reveries_pipeline.dagster_instance import prepare_dagster_home, sqlalchemy_url
 
-        os.environ["DAGSTER_PG_URL"] = sqlalchemy_url(embedded_dsn("dagster"))
+    if "DAGSTER_HOME" in os.environ:
+        if os.environ.get("DAGSTER_PG_URL"):
+            os.environ["DAGSTER_PG_URL"] = sqlalchemy_url(os.environ["DAGSTER_PG_URL"])
+        return
+    from reveries_pipeline.embedded import embedded_dsn
+
+    postgres_url = config.env_value("DAGSTER_PG_URL") or embedded_dsn("dagster")
+    prepare_dagster_home(config.reveries_home() / "dagster_home", postgres_url)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -54,9 +54,3 @@ def dsn_or_embedded(var: str, database: str) -> str:
 def start_embedded_default(pgdata: Path | None = None) -> dict[str, str]:
     """Start the server with its three databases; return {database: dsn}."""
     return {name: embedded_dsn(name, pgdata) for name in EMBEDDED_DATABASES}
-
-
-def sqlalchemy_url(dsn: str) -> str:
-    """dagster-postgres needs psycopg2: a plain postgresql:// URL selects psycopg 3 under SQLAlchemy 2.1."""
-    scheme, _, rest = dsn.partition("://")
-    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else dsn

@@ -131,13 +131,16 @@ def test_external_etl_command_with_s3_buckets_and_a_unix_socket_dsn(
         assert wh.execute("SELECT count(*) FROM reveries_load_ledger").fetchone()[0] == ledger
 
 
-def test_instance_storage_is_postgres_from_the_environment(make_database, tmp_path, monkeypatch):
+def test_persistent_instance_is_the_project_settings_on_postgres(make_database, tmp_path, monkeypatch):
     from dagster import DagsterInstance, job, op
 
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").symlink_to(ROOT / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_PG_URL", make_database("dagster"))  # plain postgresql:// on purpose
+    from reveries_pipeline.dagster_instance import PROJECT_INSTANCE_YAML, prepare_dagster_home
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("DAGSTER_PG_URL", raising=False)
+    written = prepare_dagster_home(tmp_path / "dagster_home", make_database("dagster"))  # plain postgresql://
+    assert os.environ["DAGSTER_PG_URL"].startswith("postgresql+psycopg2://")
+    assert written.read_text().startswith(PROJECT_INSTANCE_YAML.read_text().rstrip())
 
     @op
     def hello():
@@ -147,13 +150,15 @@ def test_instance_storage_is_postgres_from_the_environment(make_database, tmp_pa
     def tiny():
         hello()
 
-    from dagster._core.instance.ref import InstanceRef
-
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
-        from dagster_postgres.run_storage import PostgresRunStorage
-
-        assert isinstance(instance.run_storage, PostgresRunStorage)
-        assert instance.run_storage.postgres_url.startswith("postgresql+psycopg2://")
+    with DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__module__.startswith("dagster_postgres")
         result = tiny.execute_in_process(instance=instance)
         assert result.success
-        assert instance.get_run_by_id(result.run_id).is_success
+    # the run is there for the next process that opens the instance
+    with DagsterInstance.get() as again:
+        assert again.get_run_by_id(result.run_id).is_success
+
+
+def test_throwaway_instance_config_has_no_private_storage_class():
+    text = (ROOT / "dagster.yaml").read_text()
+    assert "storage:" not in text and "module:" not in text

@@ -18,9 +18,9 @@ def with_password(dsn: str) -> str:
 def test_password_in_dsn_never_appears_in_logs_or_metadata(
     seeded_source, warehouse_dsn, ingestion_store, processed_store, monkeypatch, caplog, capfd
 ):
-    from reveries_pipeline.jobs import etl_job
     from reveries_pipeline.environment import build_resources
     from reveries_pipeline.ingestion.assets import raw_totesys_tables
+    from reveries_pipeline.jobs import etl_job
     from reveries_pipeline.processing.assets import star_schema_tables
     from reveries_pipeline.warehouse.assets import warehouse_tables
 
