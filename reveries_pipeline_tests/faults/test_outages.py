@@ -25,7 +25,8 @@ def test_source_down_fails_without_the_password_and_recovers(world):
 def test_s3_dead_endpoint_fails_then_recovers(s3_world):
     world = s3_world
     world.change_source()
-    down = world.run("etl_job", AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    # two attempts per S3 call instead of the default eight: the same failure, sooner
+    down = world.run("etl_job", AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="2")
     assert down.returncode != 0
     run = world.run("etl_job")
     assert run.ok, run.tail()
@@ -95,7 +96,7 @@ def test_s3_going_away_mid_run_loses_nothing(s3_world, s3_endpoint):
             return True
         return False
 
-    broken = world.run("etl_job", on_line=cut_after_first_batch)
+    broken = world.run("etl_job", on_line=cut_after_first_batch, AWS_MAX_ATTEMPTS="2")
     assert proxy.cut.is_set(), broken.tail()
     assert broken.returncode != 0, broken.tail()
     proxy.reconnect()
