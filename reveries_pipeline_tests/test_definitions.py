@@ -26,7 +26,7 @@ def test_definitions_hold_the_three_stages_jobs_schedule_and_sensors():
     assert {f"warehouse/{t}" for t in ("dim_date", "fact_payment")} <= keys and "fact_sales_order" in keys
     assert len(keys) == 33
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert groups == {"ingestion", "processed", "warehouse"}
+    assert groups == {"raw", "processed", "warehouse"}
     for job in ("ingestion_job", "processing_job", "warehouse_job", "etl_job"):
         assert defs.resolve_job_def(job)
     assert defs.resolve_schedule_def("ingestion_schedule").cron_schedule == "*/10 * * * *"

@@ -1,43 +1,46 @@
-"""The raw assets: one per totesys table (`raw/<table>`), computed together in one step.
+"""The raw assets: one per totesys table (`raw/<table>`, group `raw`), computed together in one step.
 
 One multi-asset keeps Dagster's per-step process cost (~2.5 s) paid once, while the UI still shows
 every table as its own asset; it can be subset to re-capture a single table.
 
-One table failing doesn't stop the others: every selected table is captured, each success is stored
-(and its checkpoint committed) at once, and the step then fails once, naming every failed table.
+Each table in turn: capture its changes to a local spool file, hand the file to the IO manager (which
+stores it as one immutable batch object), then commit the table's checkpoint. The order is the
+guarantee: a crash between the two leaves the old checkpoint, so the next run captures the same rows
+again and nothing is lost. One table failing doesn't stop the others; the step then fails once,
+naming every failed table (failures.py).
 """
 
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+# No `from __future__ import annotations`: Dagster reads the config and resource annotations at runtime.
+from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
+from pathlib import Path
 
-import psycopg
 from dagster import (
     AssetExecutionContext,
     AssetOut,
     Backoff,
     Config,
-    Failure,
     Jitter,
-    MetadataValue,
     Output,
     RetryPolicy,
     multi_asset,
 )
 from pydantic import Field
 
+from reveries_pipeline.asset_keys import RAW_GROUP, raw_key
+from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.concurrency import TOTESYS_POOL
-from reveries_pipeline.ingestion.change_capture import capture_changes
+from reveries_pipeline.ingestion.batch_metadata import batch_metadata
+from reveries_pipeline.ingestion.change_capture import CaptureResult, capture_changes
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.ingestion.drift import SchemaDriftError
+from reveries_pipeline.ingestion.failures import TableFailure, classify_failure, first_error, step_failure
+from reveries_pipeline.ingestion.parallel import run_per_table
 from reveries_pipeline.ingestion.spool import spool_directory, sweep_stale_spools
+from reveries_pipeline.lake.batch_keys import next_batch_key
 from reveries_pipeline.resources import ObjectStore, PostgresResource
-from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
-INGESTION_GROUP = "ingestion"
 LARGE_TABLES = ("payment", "transaction", "sales_order", "purchase_order")
-RAW_PREFIX = "raw"
 
 # Transient source trouble (restarts, network blips) is retried with backoff; the step is safe to
 # retry because every table's checkpoint only moves after its batch is stored.
@@ -52,57 +55,18 @@ class IngestionConfig(Config):
     parallel_tables: int = Field(default=2, ge=1, le=8, description="Tables captured at the same time.")
 
 
-class SourceUnreachable(Exception):
-    """A table not attempted because another table found the source unreachable."""
-
-
-@dataclass(frozen=True)
-class TableFailure:
-    table: str
-    message: str
-    permanent: bool  # retrying the step can't fix it (schema drift, a missing table...)
-    error: BaseException | None = None
-
-
-def _classify(table: str, where: str, exc: BaseException) -> TableFailure:
-    if isinstance(exc, psycopg.OperationalError):
-        # Transient: the RetryPolicy retries the step. Name the table and host, never the password.
-        return TableFailure(table, f"raw/{table}: reading totesys at {where} failed: {str(exc).strip()}", False, exc)
-    if isinstance(exc, SourceUnreachable):
-        return TableFailure(table, f"raw/{table}: not attempted, totesys at {where} was unreachable", False)
-    if isinstance(exc, SchemaDriftError):
-        return TableFailure(table, str(exc), True, exc)
-    if isinstance(exc, psycopg.Error | LookupError | TypeError):
-        return TableFailure(table, f"raw/{table}: capture from totesys at {where} failed: {exc}", True, exc)
-    # anything else (the bucket, the local disk) may pass: let the RetryPolicy try again
-    return TableFailure(table, f"raw/{table}: {type(exc).__name__}: {exc}", False, exc)
-
-
-def _failure(failures: list[TableFailure], selected: list[str]) -> Failure:
-    captured = len(selected) - len(failures)
-    lines = "\n".join(f.message for f in failures)
-    return Failure(
-        description=f"{len(failures)} of {len(selected)} tables failed ({captured} captured):\n{lines}",
-        metadata={
-            "failed_tables": MetadataValue.json({f.table: f.message for f in failures}),
-            "captured_tables": MetadataValue.int(captured),
-        },
-        allow_retries=not all(f.permanent for f in failures),
-    )
-
-
 @multi_asset(
     name="raw_totesys_tables",
     outs={
         table: AssetOut(
-            key=[RAW_PREFIX, table],
-            group_name=INGESTION_GROUP,
+            key=raw_key(table),
+            group_name=RAW_GROUP,
             io_manager_key="raw_io_manager",
             is_required=False,
             description=f"Immutable parquet batches of new and changed `{table}` rows from totesys.",
             kinds={"postgres", "parquet"},
         )
-        for table in TOTESYS_TABLES
+        for table in SOURCE_TABLE_NAMES
     },
     can_subset=True,
     pool=TOTESYS_POOL,
@@ -116,55 +80,53 @@ def raw_totesys_tables(
 ):
     for path in sweep_stale_spools():
         context.log.info(f"removed the spool of an ingestion run that is gone: {path}")
-    # Largest tables first: COPY parsing and parquet encoding release the GIL, so the two cores overlap.
-    selected = sorted(
-        (t for t in TOTESYS_TABLES if t in context.selected_output_names), key=lambda t: t not in LARGE_TABLES
-    )
+    selected = _largest_first(t for t in SOURCE_TABLE_NAMES if t in context.selected_output_names)
+    checkpoints = CheckpointStore(ingestion_lake)
     failures: list[TableFailure] = []
     with spool_directory() as spool_dir:
-        checkpoints = CheckpointStore(ingestion_lake)
         lookback = timedelta(minutes=config.lookback_minutes)
-
-        def capture(table: str):
-            checkpoint = checkpoints.load(table)
-            with totesys.connection(read_only=True) as conn:
-                return capture_changes(conn, table, checkpoint, spool_dir / f"{table}.parquet", lookback)
-
-        for table, outcome in _run_all(capture, selected, config.parallel_tables):
+        capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, lookback)
+        for table, outcome in run_per_table(capture_table, selected, config.parallel_tables):
             if isinstance(outcome, BaseException):
-                failures.append(_classify(table, totesys.safe_name, outcome))
-                continue
-            for change in outcome.schema_changes:
-                context.log.warning(f"raw/{table}: source schema changed: {change}")
-            # stored, and its checkpoint committed, before the next table's result is taken
-            yield Output(outcome, output_name=table)
+                failures.append(classify_failure(table, totesys.safe_name, outcome))
+            else:
+                # stored, and its checkpoint committed, before the next table's result is taken
+                yield from _store_then_commit(context, checkpoints, outcome)
     if failures:
-        first = next((f.error for f in failures if f.error is not None), None)
-        raise _failure(failures, selected) from first
+        raise step_failure(failures, selected) from first_error(failures)
 
 
-def _run_all(capture, tables: list[str], parallel: int):
-    """(table, result or exception) for each table, as each finishes.
+def _largest_first(tables) -> list[str]:
+    # COPY parsing and parquet encoding release the GIL, so the two cores overlap on the big tables.
+    return sorted(tables, key=lambda t: t not in LARGE_TABLES)
 
-    A transient source error (the source unreachable) skips the tables not yet started: they would
-    only wait out the same timeout, and the step's retry captures them all.
-    """
-    unreachable = threading.Event()
 
-    def attempt(table: str):
-        if unreachable.is_set():
-            raise SourceUnreachable(table)
-        try:
-            return capture(table)
-        except psycopg.OperationalError:
-            unreachable.set()
-            raise
+def _capture_table(
+    totesys: PostgresResource, checkpoints: CheckpointStore, spool_dir: Path, lookback: timedelta, table: str
+) -> CaptureResult:
+    checkpoint = checkpoints.load(table)
+    with totesys.connection(read_only=True) as conn:
+        return capture_changes(conn, table, checkpoint, spool_dir / f"{table}.parquet", lookback)
 
-    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="capture")
-    try:
-        futures: dict[Future, str] = {pool.submit(attempt, table): table for table in tables}
-        for future in as_completed(futures):
-            exc = future.exception()
-            yield futures[future], exc if exc is not None else future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # the step was stopped: don't start more tables
+
+def _store_then_commit(
+    context: AssetExecutionContext, checkpoints: CheckpointStore, capture: CaptureResult
+) -> Iterator[Output]:
+    table, before = capture.table, capture.checkpoint_before
+    for change in capture.schema_changes:
+        context.log.warning(f"raw/{table}: source schema changed: {change}")
+    if capture.rows == 0:
+        # Nothing changed: no object is written and the checkpoint doesn't move.
+        yield Output(None, output_name=table, metadata=batch_metadata(capture, None))
+        context.log.info(f"raw/{table}: no changes since {before.describe()}")
+        return
+    key = next_batch_key(table, before.last_batch_key)  # sorts after every batch of the table
+    yield Output(capture.spool_path, output_name=table, metadata=batch_metadata(capture, key))
+    # Dagster resumes the asset only once the IO manager has durably stored the object.
+    after = capture.checkpoint_after.with_stored_batch(key, capture.rows, capture.low, capture.high)
+    checkpoints.save(after)
+    capture.spool_path.unlink(missing_ok=True)
+    context.log.info(
+        f"raw/{table}: wrote {capture.rows} rows ({capture.bytes} bytes) to {key} in {capture.seconds:.2f}s; "
+        f"checkpoint {before.describe()} -> {after.describe()}"
+    )

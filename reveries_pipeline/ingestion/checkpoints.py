@@ -3,7 +3,7 @@
 A checkpoint holds the high-water mark of `last_updated` and the (primary key, last_updated) pairs
 already captured inside the lookback window below it. The next poll re-reads the window (to catch
 rows that committed late) and drops the pairs it has already emitted (so the overlap adds no
-duplicates). It is written only after the batch object is durably stored.
+duplicates). It is written only after the batch object is durably stored (see ingestion/assets.py).
 
 It also keeps the source schema of the last capture (to name the old type when a column drifts) and
 the last HISTORY_LIMIT batches written, each with the range of `last_updated` it held, so a batch
@@ -76,6 +76,12 @@ class Checkpoint:
 
     def record_batch(self, key: str, low: datetime, high: datetime) -> None:
         self.history = [*self.history, BatchRecord(key, low, high)][-HISTORY_LIMIT:]
+
+    def with_stored_batch(self, key: str, rows: int, low: datetime, high: datetime) -> Checkpoint:
+        """This checkpoint once the batch at `key` is stored: new keys sort after it, and it is counted."""
+        after = replace(self, last_batch_key=key, batches=self.batches + 1, rows=self.rows + rows)
+        after.record_batch(key, low, high)  # what a quarantine of this batch must recapture
+        return after
 
     def describe(self) -> str:
         return "none (first run: full snapshot)" if self.high_water_mark is None else _ts(self.high_water_mark)

@@ -2,11 +2,11 @@
 
 from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
 
-from reveries_pipeline.ingestion.assets import INGESTION_GROUP
+from reveries_pipeline.asset_keys import RAW_GROUP
 
 ingestion_job = define_asset_job(
     "ingestion_job",
-    selection=AssetSelection.groups(INGESTION_GROUP),
+    selection=AssetSelection.groups(RAW_GROUP),
     description="Capture new and changed rows of every totesys table into the ingestion bucket.",
 )
 

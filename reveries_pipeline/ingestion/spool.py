@@ -1,4 +1,4 @@
-"""Local spool directories for captures in flight, removed after every run.
+"""The local spool: parquet files of captures in flight, in directories removed after every run.
 
 Each ingestion run spools its parquet files in its own `reveries-raw-*` directory in the temp folder
 and removes it when done, succeeded or failed. A killed run can't, so every run first sweeps the
@@ -14,7 +14,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 SPOOL_PREFIX = "reveries-raw-"
 OWNER_FILE = "owner.pid"
@@ -69,3 +75,36 @@ def spool_directory() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class SpoolFile:
+    """One capture's parquet spool file, opened on the first row, and the range of last_updated written.
+
+    Use it as a context manager: the file is complete once the block exits.
+    """
+
+    path: Path
+    schema: pa.Schema
+    writer: pq.ParquetWriter | None = None
+    rows: int = 0
+    low: datetime | None = None
+    high: datetime | None = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        lo, hi = frame["last_updated"].min(), frame["last_updated"].max()
+        self.low = lo if self.low is None else min(self.low, lo)
+        self.high = hi if self.high is None else max(self.high, hi)
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # the schema carries the source schema as metadata: every batch records what it was written with
+            self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self.writer.write_table(frame.to_arrow().cast(self.schema))
+        self.rows += frame.height
+
+    def __enter__(self) -> SpoolFile:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.writer is not None:
+            self.writer.close()

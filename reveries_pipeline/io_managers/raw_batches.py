@@ -1,66 +1,46 @@
-"""Stores each raw capture as one immutable parquet object, then advances the table's checkpoint.
+"""IO manager for the raw (ingestion) bucket: stores a `raw/<table>` batch, loads a table's raw history.
 
-The order is the guarantee: object first (durably written), checkpoint second. A crash in between
-leaves the old checkpoint, so the next run captures the same rows again and nothing is lost.
+Storage only. The asset hands over the local parquet file of a capture and names, in the output's
+`object_key` metadata, the batch key it goes to; the object is written exactly there and never
+replaces one (a taken key fails the output). The asset commits the table's checkpoint itself, once
+this has returned (see ingestion/assets.py).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
-from reveries_pipeline.ingestion.change_capture import CaptureResult
-from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.lake.batch_keys import put_new_batch
+from reveries_pipeline.io_managers.parquet import OBJECT_KEY_METADATA
+from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.lake.parquet import read_all_batches
 from reveries_pipeline.resources.object_store import ObjectStore
 
+URI_METADATA = "dagster/uri"
+
+
+def object_uri(store: ObjectStore, key: str) -> str:
+    """Where an object is: s3://bucket[/prefix]/key, or its path under a local bucket."""
+    return f"{store.url.rstrip('/')}/{key}"
+
 
 class RawBatchIOManager(ConfigurableIOManager):
-    """Writes `raw/<table>` captures to the ingestion bucket; loads a table's full raw history."""
+    """Writes `raw/<table>` batches to the ingestion bucket; loads every batch of a table."""
 
     store: ObjectStore
 
-    def handle_output(self, context: OutputContext, obj: CaptureResult) -> None:
-        table = obj.table
-        metadata = {
-            "rows": MetadataValue.int(obj.rows),
-            "rows_read": MetadataValue.int(obj.rows_read),
-            "checkpoint_before": MetadataValue.text(obj.checkpoint_before.describe()),
-            "capture_seconds": MetadataValue.float(round(obj.seconds, 3)),
-            "schema_fingerprint": MetadataValue.text(obj.schema_fingerprint),
-        }
-        if obj.schema_changes:
-            metadata["schema_changes"] = MetadataValue.text("; ".join(obj.schema_changes))
-        if obj.rows == 0:
-            # Nothing changed: no empty object, no checkpoint movement.
-            metadata["object_key"] = MetadataValue.text("(none: no changes)")
-            metadata["bytes"] = MetadataValue.int(0)
-            metadata["checkpoint_after"] = MetadataValue.text(obj.checkpoint_before.describe())
-            context.add_output_metadata(metadata)
-            context.log.info(f"raw/{table}: no changes since {obj.checkpoint_before.describe()}")
-            return
-
-        key = put_new_batch(self.store, table, obj.spool_path, obj.checkpoint_before.last_batch_key)
-        obj.spool_path.unlink(missing_ok=True)
-
-        checkpoint = obj.checkpoint_after
-        checkpoint.last_batch_key = key
-        checkpoint.batches += 1
-        checkpoint.rows += obj.rows
-        checkpoint.record_batch(key, obj.low, obj.high)  # what a quarantine of this batch must recapture
-        CheckpointStore(self.store).save(checkpoint)
-
-        metadata.update(
-            object_key=MetadataValue.text(key),
-            bytes=MetadataValue.int(obj.bytes),
-            checkpoint_after=MetadataValue.text(checkpoint.describe()),
-        )
-        context.add_output_metadata(metadata)
-        context.log.info(
-            f"raw/{table}: wrote {obj.rows} rows ({obj.bytes} bytes) to {key} in {obj.seconds:.2f}s; "
-            f"checkpoint {obj.checkpoint_before.describe()} -> {checkpoint.describe()}"
-        )
+    def handle_output(self, context: OutputContext, obj: Path | None) -> None:
+        if obj is None:
+            return  # nothing changed: no empty object
+        table = context.asset_key.path[-1]
+        named = context.output_metadata.get(OBJECT_KEY_METADATA)
+        key = None if named is None else str(named.value)
+        if key is None or not is_batch_key(key, table):
+            raise ValueError(f"raw/{table}: the output must name a batch key of {table} in {OBJECT_KEY_METADATA!r}")
+        self.store.put_new_file(key, obj)  # durable on return; ObjectExistsError if the key is taken
+        context.add_output_metadata({URI_METADATA: MetadataValue.text(object_uri(self.store, key))})
 
     def load_input(self, context: InputContext) -> pl.DataFrame:
         """Every raw batch of the table, in write order (the lake is the system of record)."""

@@ -1,27 +1,19 @@
-"""The 11 totesys tables, in foreign-key order, and the DDL that creates them."""
+"""The totesys tables and the DDL that creates them. The tables and their keys come from the catalog."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.resources import files
+from types import MappingProxyType
 
 import psycopg
 
-# Parents before children: seeding and truncation follow this order.
-TOTESYS_TABLES: tuple[str, ...] = (
-    "address",
-    "counterparty",
-    "currency",
-    "department",
-    "design",
-    "payment_type",
-    "staff",
-    "sales_order",
-    "purchase_order",
-    "transaction",
-    "payment",
-)
+from reveries_pipeline.catalog import SOURCE_TABLE_NAMES, SOURCE_TABLES
 
-PRIMARY_KEYS: dict[str, str] = {t: f"{t}_id" for t in TOTESYS_TABLES}
+# Parents before children: seeding and truncation follow this order.
+TOTESYS_TABLES: tuple[str, ...] = SOURCE_TABLE_NAMES
+
+PRIMARY_KEYS: Mapping[str, str] = MappingProxyType({name: spec.primary_key for name, spec in SOURCE_TABLES.items()})
 
 
 def totesys_ddl() -> str:

@@ -2,45 +2,30 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import psycopg
-import pyarrow.parquet as pq
 import pytest
 
+from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.lake.batch_keys import is_batch_key
-from reveries_pipeline.totesys.schema import TOTESYS_TABLES
-
-from .conftest import T0, add_sales_order
-
-
-def batches(store, table):
-    return [o.key for o in store.list_objects(f"{table}/") if is_batch_key(o.key, table)]
-
-
-def read_batch(store, key) -> pl.DataFrame:
-    return pl.read_parquet(io.BytesIO(store.get_bytes(key)))
-
-
-def all_rows(store, table) -> pl.DataFrame:
-    return pl.concat([read_batch(store, k) for k in batches(store, table)])
-
-
-def materialized_metadata(result, table):
-    [mat] = [
-        m for m in result.asset_materializations_for_node("raw_totesys_tables") if m.asset_key.path == ["raw", table]
-    ]
-    return {k: v.value for k, v in mat.metadata.items()}
+from reveries_pipeline_tests.ingestion.raw_lake import (
+    all_rows,
+    batch_schema,
+    batches,
+    materialized_metadata,
+    read_batch,
+)
+from reveries_pipeline_tests.ingestion.source_rows import T0, add_sales_order
 
 
 def test_first_run_takes_a_full_snapshot_of_every_table(run_ingestion, ingestion_store):
     result = run_ingestion()
     assert result.success
-    for table in TOTESYS_TABLES:
+    for table in SOURCE_TABLE_NAMES:
         keys = batches(ingestion_store, table)
         assert len(keys) == 1, table
         assert keys[0].startswith(f"{table}/{T0:%Y}/") or keys[0].split("/")[0] == table
@@ -53,7 +38,7 @@ def test_first_run_takes_a_full_snapshot_of_every_table(run_ingestion, ingestion
 def test_types_round_trip_exactly(run_ingestion, ingestion_store):
     run_ingestion()
     payment_key = batches(ingestion_store, "payment")[0]
-    schema = pq.read_schema(io.BytesIO(ingestion_store.get_bytes(payment_key)))
+    schema = batch_schema(ingestion_store, payment_key)
     assert str(schema.field("payment_amount").type) == "decimal128(10, 2)"
     assert str(schema.field("last_updated").type) == "timestamp[ms]"
     assert str(schema.field("payment_date").type) == "string"  # text dates stay text in the raw lake
@@ -230,3 +215,33 @@ def test_unreachable_source_is_retried_and_skips_the_tables_not_started(ingestio
     assert "11 of 11 tables failed" in message and "reading totesys at postgresql://reveries@127.0.0.1:1" in message
     assert message.count("not attempted") >= 9 - 1  # only those already started wait out the timeout
     assert "s3cr3t-pw" not in str(result.all_events)
+
+
+def test_every_raw_output_reports_dagster_standard_metadata(run_ingestion, ingestion_store):
+    meta = materialized_metadata(run_ingestion(), "payment")
+    [key] = batches(ingestion_store, "payment")
+    assert meta["dagster/row_count"] == 1
+    assert meta["dagster/uri"] == f"{ingestion_store.url}/{key}"
+    if not ingestion_store.is_s3:  # a local bucket's URI is the object's file
+        assert Path(meta["dagster/uri"]).read_bytes() == ingestion_store.get_bytes(key)
+    columns = {c.name: c.type for c in meta["dagster/column_schema"].columns}
+    assert list(columns) == batch_schema(ingestion_store, key).names
+    assert columns["payment_amount"] == "numeric(10,2)" and columns["last_updated"] == "timestamp(3) without time zone"
+
+    idle = materialized_metadata(run_ingestion(), "payment")  # nothing changed: no object, so no URI
+    assert idle["dagster/row_count"] == 0 and "dagster/uri" not in idle
+    assert idle["dagster/column_schema"] == meta["dagster/column_schema"]
+
+
+@pytest.mark.parametrize("bucket_kind", ["local"])
+def test_each_checkpoint_is_committed_only_once_its_batch_is_stored(run_ingestion, ingestion_store, monkeypatch):
+    save = CheckpointStore.save
+    stored_at_commit: dict[str, bool] = {}
+
+    def save_noting_the_batch(self, checkpoint):
+        stored_at_commit[checkpoint.table] = ingestion_store.get_bytes(checkpoint.last_batch_key) is not None
+        save(self, checkpoint)
+
+    monkeypatch.setattr(CheckpointStore, "save", save_noting_the_batch)
+    run_ingestion()
+    assert stored_at_commit == dict.fromkeys(SOURCE_TABLE_NAMES, True)

@@ -3,28 +3,21 @@ flowing with faithful types; a needed column dropped or retyped fails its table 
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import timedelta
 from decimal import Decimal
 
 import psycopg
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.totesys.schema import TOTESYS_TABLES
-
-from .conftest import T0, add_sales_order
-from .test_change_capture import batches, materialized_metadata, read_batch
+from reveries_pipeline_tests.ingestion.raw_lake import batch_schema, batches, materialized_metadata, read_batch
+from reveries_pipeline_tests.ingestion.source_rows import T0, add_sales_order
 
 # Drift is about the source, not the bucket: one (local) bucket is enough.
 pytestmark = pytest.mark.parametrize("bucket_kind", ["local"])
-
-
-def batch_schema(store, key) -> pa.Schema:
-    return pq.read_schema(io.BytesIO(store.get_bytes(key)))
 
 
 def failure_message(result) -> str:
@@ -40,7 +33,7 @@ def test_added_columns_are_captured_exactly(run_ingestion, ingestion_store, sour
     with psycopg.connect(source) as conn:  # the issue: this used to stop every table
         conn.execute("ALTER TABLE sales_order ADD COLUMN discount_pct numeric DEFAULT 0")
     assert run_ingestion().success
-    assert all(len(batches(ingestion_store, t)) == 1 for t in TOTESYS_TABLES)
+    assert all(len(batches(ingestion_store, t)) == 1 for t in SOURCE_TABLE_NAMES)
     [first] = batches(ingestion_store, "sales_order")
     assert read_batch(ingestion_store, first)["discount_pct"].to_list() == ["0"]
 
@@ -129,7 +122,7 @@ def test_dropped_star_column_fails_its_table_alone(run_ingestion, ingestion_stor
     assert "raw/sales_order: column staff_id was dropped (was integer)" in message
     assert "1 of 11 tables failed" in message
     assert batches(ingestion_store, "sales_order") == []
-    assert all(len(batches(ingestion_store, t)) == 1 for t in TOTESYS_TABLES if t != "sales_order")
+    assert all(len(batches(ingestion_store, t)) == 1 for t in SOURCE_TABLE_NAMES if t != "sales_order")
     assert CheckpointStore(ingestion_store).load("sales_order").high_water_mark is None
 
 

@@ -1,0 +1,60 @@
+"""Why a table's capture failed, and the one step failure that names every failed table.
+
+One table failing doesn't stop the others; the step fails once at the end. It is retried (through the
+asset's RetryPolicy) unless every failure is permanent: retrying can't fix schema drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+from dagster import Failure, MetadataValue
+
+from reveries_pipeline.ingestion.drift import SchemaDriftError
+
+
+class SourceUnreachable(Exception):
+    """A table not attempted because another table found the source unreachable."""
+
+
+@dataclass(frozen=True)
+class TableFailure:
+    table: str
+    message: str
+    permanent: bool  # retrying the step can't fix it (schema drift, a missing table...)
+    error: BaseException | None = None
+
+
+def classify_failure(table: str, where: str, exc: BaseException) -> TableFailure:
+    """`where` names the source without its password (PostgresResource.safe_name)."""
+    if isinstance(exc, psycopg.OperationalError):
+        # Transient: the RetryPolicy retries the step. Name the table and host, never the password.
+        return TableFailure(table, f"raw/{table}: reading totesys at {where} failed: {str(exc).strip()}", False, exc)
+    if isinstance(exc, SourceUnreachable):
+        return TableFailure(table, f"raw/{table}: not attempted, totesys at {where} was unreachable", False)
+    if isinstance(exc, SchemaDriftError):
+        return TableFailure(table, str(exc), True, exc)
+    if isinstance(exc, psycopg.Error | LookupError | TypeError):
+        return TableFailure(table, f"raw/{table}: capture from totesys at {where} failed: {exc}", True, exc)
+    # anything else (the bucket, the local disk) may pass: let the RetryPolicy try again
+    return TableFailure(table, f"raw/{table}: {type(exc).__name__}: {exc}", False, exc)
+
+
+def step_failure(failures: Sequence[TableFailure], selected: Sequence[str]) -> Failure:
+    captured = len(selected) - len(failures)
+    lines = "\n".join(f.message for f in failures)
+    return Failure(
+        description=f"{len(failures)} of {len(selected)} tables failed ({captured} captured):\n{lines}",
+        metadata={
+            "failed_tables": MetadataValue.json({f.table: f.message for f in failures}),
+            "captured_tables": MetadataValue.int(captured),
+        },
+        allow_retries=not all(f.permanent for f in failures),
+    )
+
+
+def first_error(failures: Sequence[TableFailure]) -> BaseException | None:
+    """The exception to chain the step failure to (its traceback is the most useful one to show)."""
+    return next((f.error for f in failures if f.error is not None), None)
