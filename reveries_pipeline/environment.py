@@ -28,7 +28,6 @@ from reveries_pipeline.config import (
 )
 from reveries_pipeline.io_managers.parquet import ProcessedParquetIOManager
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
-from reveries_pipeline.io_managers.warehouse import WarehouseIOManager
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.resources.object_store import DEFAULT_S3_ATTEMPTS
 
@@ -105,5 +104,4 @@ def build_resources(env: Mapping[str, str] = os.environ) -> dict:
         "processed_lake": processed_lake,
         "raw_io_manager": RawBatchIOManager(store=ingestion_lake),
         "processed_io_manager": ProcessedParquetIOManager(store=processed_lake),
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
     }

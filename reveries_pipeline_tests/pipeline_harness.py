@@ -8,7 +8,6 @@ from dagster import DagsterInstance, materialize
 from reveries_pipeline.ingestion.assets import raw_totesys_tables
 from reveries_pipeline.io_managers.parquet import ProcessedParquetIOManager
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
-from reveries_pipeline.io_managers.warehouse import WarehouseIOManager
 from reveries_pipeline.processing.assets import star_schema_tables
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.warehouse.assets import warehouse_tables
@@ -18,15 +17,13 @@ class Pipeline:
     def __init__(self, totesys_dsn: str, warehouse_dsn: str, ingestion: ObjectStore, processed: ObjectStore):
         self.totesys_dsn, self.warehouse_dsn = totesys_dsn, warehouse_dsn
         self.ingestion, self.processed = ingestion, processed
-        warehouse = PostgresResource(dsn=warehouse_dsn)
         self.resources = {
             "totesys": PostgresResource(dsn=totesys_dsn),
-            "warehouse": warehouse,
+            "warehouse": PostgresResource(dsn=warehouse_dsn),
             "ingestion_lake": ingestion,
             "processed_lake": processed,
             "raw_io_manager": RawBatchIOManager(store=ingestion),
             "processed_io_manager": ProcessedParquetIOManager(store=processed),
-            "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         }
         self.instance = DagsterInstance.ephemeral()
 

@@ -1,9 +1,10 @@
 """The warehouse tables (`warehouse/<table>`), loaded exactly once from the processed bucket.
 
-One multi-asset step and one transaction: dimensions are stored before facts, so foreign keys hold;
-each table's pending batches are applied by the warehouse IO manager with their ledger rows, and all
-of it commits together after the last table. A crash anywhere leaves the warehouse as it was.
-The checks run after the commit.
+One multi-asset step and one transaction. A load is a multi-table transaction, so the asset writes
+through the warehouse resource itself (no IO manager) and reports a MaterializeResult per table.
+Tables load in catalog order, dimensions before facts, so foreign keys hold; each table's pending
+batches are applied with their ledger rows, and all of it commits together after the last table.
+A crash anywhere leaves the warehouse as it was. The materializations and the checks follow the commit.
 
 Before the load, the schema is created or migrated only if its recorded version is not ddl.sql's
 (one SELECT otherwise). The load transaction first takes the warehouse's writer lock, so a second
@@ -16,34 +17,35 @@ the sessions in the way (see locks.py).
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import polars as pl
+import psycopg
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
-    AssetOut,
+    AssetSpec,
     Config,
     Failure,
     FreshnessPolicy,
+    MaterializeResult,
     MetadataValue,
-    Output,
     multi_asset,
 )
 from pydantic import Field
 
-from reveries_pipeline.io_managers.warehouse import PendingLoad
+from reveries_pipeline.asset_keys import WAREHOUSE_GROUP, processed_key, warehouse_key
+from reveries_pipeline.catalog import STAR_TABLE_NAMES
+from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources import ObjectStore, PostgresResource
-from reveries_pipeline.warehouse import checks
+from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline.warehouse import checks, ledger
+from reveries_pipeline.warehouse.loader import load_table_batches
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, WarehouseLockTimeout, lock_warehouse
-from reveries_pipeline.warehouse.schema import (
-    FACT_TABLES,
-    WAREHOUSE_TABLES,
-    ensure_warehouse_schema,
-    schema_version,
-    truncate_warehouse,
-)
-
-WAREHOUSE_GROUP = "warehouse"
+from reveries_pipeline.warehouse.schema import ensure_warehouse_schema, schema_version, truncate_warehouse
+from reveries_pipeline.warehouse.table_metadata import load_metadata, table_metadata
 
 # The promise: a change in the source is in the warehouse within 30 minutes (10-minute polling,
 # then the two sensor hops). Past 20 minutes without a load the UI warns; past 30 it fails.
@@ -70,18 +72,17 @@ class WarehouseLoadConfig(Config):
 
 @multi_asset(
     name="warehouse_tables",
-    outs={
-        table: AssetOut(
-            key=checks.wkey(table),
+    specs=[
+        AssetSpec(
+            warehouse_key(table),
+            deps=[processed_key(table)],
             group_name=WAREHOUSE_GROUP,
-            io_manager_key="warehouse_io_manager",
             description=f"The `{table}` table of the PostgreSQL star-schema warehouse.",
             kinds={"postgres"},
             freshness_policy=WAREHOUSE_FRESHNESS,
         )
-        for table in WAREHOUSE_TABLES
-    },
-    deps=[AssetKey(t) for t in WAREHOUSE_TABLES],
+        for table in STAR_TABLE_NAMES
+    ],
     check_specs=checks.check_specs(),
 )
 def warehouse_tables(
@@ -97,24 +98,68 @@ def warehouse_tables(
         with warehouse.connection() as conn:
             if ensure_warehouse_schema(conn, timeout):
                 context.log.info(f"warehouse schema created or migrated to ddl.sql version {schema_version()[:12]}")
-        with warehouse.connection() as load_transaction:
-            lock_warehouse(load_transaction)  # first: a concurrent load finishes, then its batches are skipped
+        with _load_transaction(warehouse) as conn:
+            lock_warehouse(conn)  # first: a concurrent load finishes, then its batches are skipped
             if config.rebuild:
-                truncate_warehouse(load_transaction, timeout)
+                truncate_warehouse(conn, timeout)
                 context.log.warning(
                     "rebuild: warehouse emptied inside the load transaction; it commits with the reload"
                 )
-            before = checks.max_record_ids(load_transaction)  # checks then look only at what this run adds
-            for table in WAREHOUSE_TABLES:  # dimensions first
-                yield Output(PendingLoad(table, processed_lake, load_transaction, timeout), output_name=table)
+            before = checks.max_record_ids(conn)  # checks then look only at what this run adds
+            loaded = {table: _load_table(context, conn, processed_lake, table, timeout) for table in STAR_TABLE_NAMES}
     except WarehouseLockTimeout as exc:
         pids = [b.pid for b in exc.blockers]
         raise Failure(description=str(exc), metadata={"blocking_pids": MetadataValue.json(pids)}) from exc
     context.log.info(f"warehouse load committed in {time.perf_counter() - started:.2f}s")
 
+    with warehouse.connection(read_only=True) as wh:  # after the commit: a rebuild's locks are gone
+        described = {table: table_metadata(wh, table) for table in STAR_TABLE_NAMES}
+    for table in STAR_TABLE_NAMES:
+        yield MaterializeResult(asset_key=warehouse_key(table), metadata={**loaded[table], **described[table]})
+
     with warehouse.connection(read_only=True) as wh, totesys.connection(read_only=True) as src:
-        for table in checks.RECONCILED:
-            yield checks.reconciliation(wh, src, table)
-        for fact in FACT_TABLES:
-            yield checks.orphan_keys(wh, fact, before[fact])
-            yield checks.current_view(wh, fact, before[fact])
+        results = list(checks.evaluate_checks(wh, src, before))
+    yield from results  # once both transactions have ended
+
+
+@contextmanager
+def _load_transaction(warehouse: PostgresResource) -> Iterator[psycopg.Connection]:
+    """The load's one transaction, committed when the block ends.
+
+    On any error the connection is closed, not only rolled back: whatever state an error or a run
+    termination left the session in, a closed one holds no locks (a rebuild's TRUNCATE locks would
+    otherwise keep readers waiting).
+    """
+    with warehouse.connection() as conn:
+        try:
+            yield conn
+        except BaseException:
+            conn.close()
+            raise
+
+
+def _load_table(
+    context: AssetExecutionContext, conn: psycopg.Connection, store: ObjectStore, table: str, lock_timeout_s: float
+) -> dict[str, MetadataValue]:
+    """Apply `table`'s pending batches inside the load transaction; returns the load's metadata."""
+    started = time.perf_counter()
+    listed = [o.key for o in new_batches(store, table, ledger.last_applied_key(conn, table))]
+    pending = ledger.pending_batch_keys(conn, table, listed)
+    result = load_table_batches(conn, table, _read_batches(store, pending), lock_timeout_s)
+    seconds = time.perf_counter() - started
+    for note in result.notes:
+        context.log.warning(note)
+    context.log.info(
+        f"warehouse/{table}: applied {len(result.batches_applied)} batches ({result.rows_loaded} rows), "
+        f"skipped {len(result.batches_skipped)} already loaded, in {seconds:.2f}s"
+    )
+    return load_metadata(result, seconds)
+
+
+def _read_batches(store: ObjectStore, keys: list[str]) -> list[tuple[str, pl.DataFrame]]:
+    try:
+        return [(key, read_parquet_object(store, key)) for key in keys]
+    except UnreadableObjectError as exc:
+        # A Failure's description becomes the step's error as it is: the reader's message, naming
+        # the bucket and key (any other exception is reported wrapped, its message only in the cause).
+        raise Failure(description=str(exc), metadata={"bucket": exc.bucket_url, "key": exc.key}) from exc

@@ -2,50 +2,47 @@
 
 from __future__ import annotations
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+from collections.abc import Iterator, Mapping
+
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 from psycopg import sql
 
-from reveries_pipeline.processing.schemas import FOREIGN_KEYS
-from reveries_pipeline.warehouse.schema import FACT_TABLES, FACT_VERSION_KEY, RECORD_ID
+from reveries_pipeline.asset_keys import warehouse_key
+from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
+from reveries_pipeline.warehouse.schema import FACT_VERSION_KEY, RECORD_ID, declared_foreign_keys
 
-# warehouse table -> (source table, what to count in the warehouse)
-RECONCILED: dict[str, str] = {
-    "fact_sales_order": "sales_order",
-    "fact_purchase_order": "purchase_order",
-    "fact_payment": "payment",
-    "dim_staff": "staff",
-    "dim_location": "address",
-    "dim_design": "design",
-    "dim_currency": "currency",
-    "dim_counterparty": "counterparty",
-    "dim_payment_type": "payment_type",
-    "dim_transaction": "transaction",
-}
-
-
-def wkey(table: str) -> AssetKey:
-    return AssetKey(["warehouse", table])
+# warehouse table -> the source table whose row count it reconciles with
+RECONCILED: dict[str, str] = {t: s.reconciled_with for t, s in STAR_TABLES.items() if s.reconciled_with}
 
 
 def check_specs() -> list[AssetCheckSpec]:
     specs = [
         AssetCheckSpec(
             "reconciles_with_source",
-            asset=wkey(t),
+            asset=warehouse_key(t),
             description=f"Distinct natural ids / rows equal the source `{src}` (warns: a live source moves).",
         )
         for t, src in RECONCILED.items()
     ]
     for fact in FACT_TABLES:
-        specs.append(AssetCheckSpec("no_orphan_keys", asset=wkey(fact), description="Every key resolves."))
+        specs.append(AssetCheckSpec("no_orphan_keys", asset=warehouse_key(fact), description="Every key resolves."))
         specs.append(
             AssetCheckSpec(
                 "current_view_one_row_per_id",
-                asset=wkey(fact),
+                asset=warehouse_key(fact),
                 description=f"`{fact}_current` returns one row per natural id.",
             )
         )
     return specs
+
+
+def evaluate_checks(wh_conn, src_conn, since_record_ids: Mapping[str, int]) -> Iterator[AssetCheckResult]:
+    """Every check, after a load: the fact checks look only at record ids above `since_record_ids`."""
+    for table in RECONCILED:
+        yield reconciliation(wh_conn, src_conn, table)
+    for fact in FACT_TABLES:
+        yield orphan_keys(wh_conn, fact, since_record_ids[fact])
+        yield current_view(wh_conn, fact, since_record_ids[fact])
 
 
 def _count(conn, query: sql.Composable) -> int:
@@ -64,7 +61,7 @@ def reconciliation(wh_conn, src_conn, table: str) -> AssetCheckResult:
         ours = _count(wh_conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
     theirs = _count(src_conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(source)))
     return AssetCheckResult(
-        asset_key=wkey(table),
+        asset_key=warehouse_key(table),
         check_name="reconciles_with_source",
         passed=ours == theirs,
         severity=AssetCheckSeverity.WARN,
@@ -86,7 +83,7 @@ def max_record_ids(conn) -> dict[str, int]:
 
 
 def _has_all_foreign_keys(conn, fact: str) -> bool:
-    expected = sum(1 for f, *_ in FOREIGN_KEYS if f == fact)
+    expected = sum(1 for fk in declared_foreign_keys() if fk.table == fact)
     present = _count(
         conn,
         sql.SQL("SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass({}) AND contype = 'f'").format(
@@ -105,7 +102,7 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     """
     if not _has_all_foreign_keys(conn, fact):
         since_record_id = 0
-    fks = [(column, dim, dim_column) for f, column, dim, dim_column in FOREIGN_KEYS if f == fact]
+    fks = [(fk.column, fk.references, fk.referenced_column) for fk in declared_foreign_keys() if fk.table == fact]
     counts = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE f.{c} IS NOT NULL AND {a}.{dc} IS NULL)").format(
             c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column)
@@ -126,7 +123,7 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     ).fetchone()
     orphans = {f"{column} -> {dim}": n for (column, dim, _), n in zip(fks, row, strict=True) if n}
     return AssetCheckResult(
-        asset_key=wkey(fact),
+        asset_key=warehouse_key(fact),
         check_name="no_orphan_keys",
         passed=not orphans,
         severity=AssetCheckSeverity.ERROR,
@@ -164,7 +161,7 @@ def current_view(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
                 (touched,),
             ).fetchone()
     return AssetCheckResult(
-        asset_key=wkey(fact),
+        asset_key=warehouse_key(fact),
         check_name="current_view_one_row_per_id",
         passed=rows == ids,
         severity=AssetCheckSeverity.ERROR,

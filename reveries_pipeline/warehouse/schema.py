@@ -3,50 +3,39 @@
 The warehouse records the version of ddl.sql it was built with (`reveries_schema_version`). A load
 checks it with one SELECT and applies the DDL only when it differs: the DDL's locks conflict with
 readers, so it must not run on every load.
+
+What identifies a row (a dimension's key, a fact's version and record id) comes from the catalog;
+the foreign keys are what ddl.sql declares.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
-# The warehouse holds exactly the processed tables. Load order: dimensions before the facts.
-from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES  # noqa: E402
+from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse, strong_locks_or_fail
 
-WAREHOUSE_TABLES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
+# The warehouse holds exactly the star tables, in load order: dimensions before the facts.
+WAREHOUSE_TABLES: tuple[str, ...] = STAR_TABLE_NAMES
 
 LEDGER_TABLE = "reveries_load_ledger"
 CURRENT_VIEWS: tuple[str, ...] = tuple(f"{fact}_current" for fact in FACT_TABLES)
 
-# Primary key of each dimension (its first column).
-DIMENSION_KEY: dict[str, str] = {
-    "dim_date": "date_id",
-    "dim_staff": "staff_id",
-    "dim_location": "location_id",
-    "dim_design": "design_id",
-    "dim_currency": "currency_id",
-    "dim_counterparty": "counterparty_id",
-    "dim_payment_type": "payment_type_id",
-    "dim_transaction": "transaction_id",
-}
+# Primary key of each dimension.
+DIMENSION_KEY: dict[str, str] = {t: s.natural_id for t, s in STAR_TABLES.items() if not s.is_fact}
 
 # The SERIAL surrogate key of each fact table; processed frames do not carry it.
-RECORD_ID: dict[str, str] = {
-    "fact_sales_order": "sales_record_id",
-    "fact_purchase_order": "purchase_record_id",
-    "fact_payment": "payment_record_id",
-}
+RECORD_ID: dict[str, str] = {t: s.record_id for t, s in STAR_TABLES.items() if s.is_fact}
 
 # A fact row version: (natural id, last-updated date column, last-updated time column).
-FACT_VERSION_KEY: dict[str, tuple[str, str, str]] = {
-    "fact_sales_order": ("sales_order_id", "last_updated_date", "last_updated_time"),
-    "fact_purchase_order": ("purchase_order_id", "last_updated_date", "last_updated_time"),
-    "fact_payment": ("payment_id", "last_updated_date", "last_updated"),
-}
+FACT_VERSION_KEY: dict[str, tuple[str, ...]] = {t: s.key for t, s in STAR_TABLES.items() if s.is_fact}
 
 SCHEMA_VERSION_TABLE = "reveries_schema_version"
 
@@ -59,6 +48,54 @@ def warehouse_ddl() -> str:
 def schema_version() -> str:
     """The version this code expects: a digest of ddl.sql, so any change to it is a migration."""
     return hashlib.sha256(warehouse_ddl().encode("utf-8")).hexdigest()
+
+
+def require_warehouse_table(table: str) -> None:
+    if table not in WAREHOUSE_TABLES:
+        raise ValueError(f"unknown warehouse table {table!r}; expected one of {WAREHOUSE_TABLES}")
+
+
+class ForeignKey(NamedTuple):
+    table: str
+    column: str
+    references: str
+    referenced_column: str
+
+
+_CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+) \((.*?)^\);", re.MULTILINE | re.DOTALL)
+_COLUMN_REFERENCE = re.compile(r"^\s*(\w+)\s[^,\n]*\bREFERENCES (\w+) \((\w+)\)", re.MULTILINE)
+
+
+@cache
+def declared_foreign_keys() -> tuple[ForeignKey, ...]:
+    """The foreign keys ddl.sql declares (column-level REFERENCES clauses), in its order.
+
+    Read from ddl.sql rather than pg_constraint: a constraint dropped by hand must still be checked.
+    """
+    return tuple(
+        ForeignKey(table, *reference.groups())
+        for table, body in _CREATE_TABLE.findall(warehouse_ddl())
+        for reference in _COLUMN_REFERENCE.finditer(body)
+    )
+
+
+class Column(NamedTuple):
+    name: str
+    type: str  # as PostgreSQL prints it, e.g. "numeric(10,2)"
+    nullable: bool
+
+
+def table_columns(conn: psycopg.Connection, table: str) -> list[Column]:
+    """A table's columns, in order, from the server's catalog (empty if there is no such table)."""
+    rows = conn.execute(
+        """
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull FROM pg_attribute a
+        WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum
+        """,
+        (sql.Identifier(table).as_string(conn),),
+    ).fetchall()
+    return [Column(*row) for row in rows]
 
 
 def installed_schema_version(conn: psycopg.Connection) -> str | None:

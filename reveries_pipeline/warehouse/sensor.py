@@ -2,10 +2,10 @@
 
 from dagster import AssetSelection, DefaultSensorStatus, SensorEvaluationContext, define_asset_job, sensor
 
+from reveries_pipeline.asset_keys import WAREHOUSE_GROUP
 from reveries_pipeline.concurrency import DERIVED_WRITER_TAG
 from reveries_pipeline.lake.batch_sensor import evaluate_new_batches
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.warehouse.assets import WAREHOUSE_GROUP
 from reveries_pipeline.warehouse.schema import WAREHOUSE_TABLES
 
 warehouse_job = define_asset_job(

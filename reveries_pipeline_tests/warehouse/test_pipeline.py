@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from reveries_pipeline.warehouse import loader
+from reveries_pipeline.warehouse import loader, staging
 from reveries_pipeline.warehouse.schema import WAREHOUSE_TABLES
 from reveries_pipeline_tests.pipeline_harness import check_results
+from reveries_pipeline_tests.warehouse.expected_schema import EXPECTED_COLUMNS
 
 SOURCE_OF = {
     "dim_staff": "staff",
@@ -58,6 +59,25 @@ def test_initial_load_equals_what_the_source_implies(pipeline):
     assert evaluations and all(e.passed for e in evaluations.values()), [
         k for k, e in evaluations.items() if not e.passed
     ]
+
+
+@pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
+def test_each_table_is_materialized_with_its_name_row_count_and_columns(pipeline):
+    result = pipeline.etl()
+    materialized = {
+        m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("warehouse_tables")
+    }
+    assert set(materialized) == {f"warehouse/{t}" for t in WAREHOUSE_TABLES}
+    rows = counts(pipeline)
+    for table in WAREHOUSE_TABLES:
+        metadata = materialized[f"warehouse/{table}"]
+        assert metadata["dagster/table_name"].value == f"public.{table}"
+        assert metadata["dagster/row_count"].value == rows[table] > 0
+        columns = metadata["dagster/column_schema"].value.columns
+        described = [(c.name, c.type.split("(")[0], c.constraints.nullable) for c in columns]
+        assert described == EXPECTED_COLUMNS[table], table
+        assert metadata["batches_applied"].value == 1 and metadata["rows_loaded"].value == rows[table]
+        assert {"batches_skipped", "last_batch_key", "load_seconds"} <= set(metadata)
 
 
 def test_updated_order_is_a_new_version_and_the_current_view_shows_it(pipeline):
@@ -124,14 +144,14 @@ def test_replayed_batch_is_a_no_op(pipeline):
 def test_crash_mid_load_leaves_the_warehouse_unchanged_then_recovers(pipeline, monkeypatch):
     pipeline.ingest()
     pipeline.process()
-    real = loader._copy_into
+    real = staging.copy_rows
 
     def crash_after_copying_payments(conn, target, frame, *args, **kwargs):
         real(conn, target, frame, *args, **kwargs)
         if "payment_id" in frame.columns:  # the last table of the load, after its rows are in
             raise RuntimeError("simulated crash while loading fact_payment")
 
-    monkeypatch.setattr(loader, "_copy_into", crash_after_copying_payments)
+    monkeypatch.setattr(staging, "copy_rows", crash_after_copying_payments)
     failed = pipeline.load(raise_on_error=False)
     assert not failed.success
     empty = counts(pipeline)

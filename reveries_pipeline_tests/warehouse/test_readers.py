@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from dagster import Failure, materialize
 
-from reveries_pipeline.warehouse import loader
+from reveries_pipeline.warehouse import foreign_keys
 from reveries_pipeline.warehouse.assets import warehouse_tables
 from reveries_pipeline.warehouse.loader import load_batch, load_table_batches
 from reveries_pipeline.warehouse.locks import WarehouseLockTimeout
@@ -23,7 +23,8 @@ from reveries_pipeline.warehouse.schema import (
     schema_version,
     warehouse_ddl,
 )
-from reveries_pipeline_tests.warehouse.test_loader import EXPECTED_FKS, _fks, _seed_dimensions, sales_frame
+from reveries_pipeline_tests.warehouse.expected_schema import EXPECTED_FKS, foreign_keys_of
+from reveries_pipeline_tests.warehouse.frames import sales_frame, seed_dimensions
 
 CURRENT_SALES = "SELECT count(*) FROM fact_sales_order_current"
 
@@ -87,10 +88,10 @@ def test_a_migration_under_an_open_reader_fails_in_time_naming_the_reader(wareho
 def test_a_bulk_fact_load_under_an_open_reader_keeps_the_foreign_keys_instead_of_waiting(
     warehouse_dsn, monkeypatch, into
 ):
-    monkeypatch.setattr(loader, "BULK_FK_MIN_ROWS", 1)  # every fact load would take the bulk path
+    monkeypatch.setattr(foreign_keys, "BULK_FK_MIN_ROWS", 1)  # every fact load would take the bulk path
     with psycopg.connect(warehouse_dsn) as conn:
         apply_warehouse_ddl(conn)
-        _seed_dimensions(conn)
+        seed_dimensions(conn)
         if into == "a loaded table":
             load_batch(conn, "fact_sales_order", "s/0.parquet", sales_frame([{"sales_order_id": 1}]))
     batch = ("s/1.parquet", sales_frame([{"sales_order_id": 2}, {"sales_order_id": 3}]))
@@ -109,7 +110,7 @@ def test_a_bulk_fact_load_under_an_open_reader_keeps_the_foreign_keys_instead_of
     assert f"pid {pid} " in note and "'bi-reader'" in note and "foreign keys in place" in note, note
     with psycopg.connect(warehouse_dsn) as conn:
         assert conn.execute(CURRENT_SALES).fetchone() == (before + 2,)
-        assert _fks(conn, "fact_sales_order") == EXPECTED_FKS["fact_sales_order"]
+        assert foreign_keys_of(conn, "fact_sales_order") == EXPECTED_FKS["fact_sales_order"]
 
 
 # ---------------------------------------------------------------------------------------------

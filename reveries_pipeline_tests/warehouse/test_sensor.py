@@ -12,7 +12,9 @@ from reveries_pipeline.warehouse.sensor import processed_bucket_sensor, warehous
 
 
 def tick(store, cursor):
-    return processed_bucket_sensor(build_sensor_context(cursor=cursor, resources={"processed_lake": store}))
+    # Entered: Dagster builds ObjectStore (it nests dagster-aws's S3Resource) as a context-managed resource.
+    with build_sensor_context(cursor=cursor, resources={"processed_lake": store}) as context:
+        return processed_bucket_sensor(context)
 
 
 def test_processed_sensor_launches_warehouse_job_for_new_batches_only(processed_store):

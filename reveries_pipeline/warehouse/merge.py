@@ -1,0 +1,128 @@
+"""The merge rules: how a table's new rows join what the warehouse already holds.
+
+Dimensions are upserted: the last row per key wins, and unchanged rows are left alone. Facts are
+appended, one row per version (natural id, last-updated date, last-updated time), in the frame's row
+order (new SERIAL record ids); a version already in the table, or seen twice, goes in once. The same
+rules hold for the initial load, which copies straight into the empty table.
+
+Both take only locks readers don't conflict with (INSERT: ROW EXCLUSIVE; foreign keys checked by
+their row triggers), unless a large fact load takes the bulk path (see foreign_keys.py).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from reveries_pipeline.warehouse import foreign_keys, staging
+from reveries_pipeline.warehouse.schema import DIMENSION_KEY, FACT_VERSION_KEY
+
+_MERGE_SETTINGS = {"work_mem": "256MB", "jit": "off"}
+
+
+def merge_staged(
+    conn: psycopg.Connection,
+    table: str,
+    staged: sql.Identifier,
+    columns: list[str],
+    staged_rows: int,
+    lock_timeout_s: float,
+    notes: list[str],
+) -> int:
+    """Merge the staging table into `table`; return the number of rows inserted or updated."""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("ANALYZE {}").format(staged))
+        saved = {}
+        for name, value in _MERGE_SETTINGS.items():
+            (saved[name],) = cur.execute("SELECT current_setting(%s)", (name,)).fetchone()
+            cur.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+        def run(statement: sql.Composed) -> int:
+            cur.execute(statement)
+            return max(cur.rowcount, 0)
+
+        if table not in FACT_VERSION_KEY:
+            loaded = run(_dimension_upsert(table, staged, columns))
+        elif foreign_keys.bulk_path_pays_off(conn, table, staged_rows, into_empty_table=False):
+            insert = _fact_insert(table, staged, columns)
+            loaded = foreign_keys.insert_with_foreign_keys_dropped(
+                conn, table, lambda: run(insert), lock_timeout_s, notes
+            )
+        else:
+            loaded = run(_fact_insert(table, staged, columns))
+        for name, value in saved.items():
+            cur.execute("SELECT set_config(%s, %s, true)", (name, value))
+        return loaded
+
+
+def copy_into_empty_table(
+    conn: psycopg.Connection,
+    table: str,
+    frame: pl.DataFrame,
+    columns: list[str],
+    lock_timeout_s: float,
+    notes: list[str],
+) -> int:
+    """The initial load: nothing to merge with, so COPY straight into the table (no staging pass).
+
+    The merge rules are applied to the frame first: a fact version goes in once (first seen), a
+    dimension key once (last seen wins); foreign keys are checked by their triggers, or when re-added.
+    """
+    if table in FACT_VERSION_KEY:
+        frame = frame.unique(subset=list(FACT_VERSION_KEY[table]), keep="first", maintain_order=True)
+    else:
+        frame = frame.unique(subset=[DIMENSION_KEY[table]], keep="last", maintain_order=True)
+
+    def copy() -> int:
+        staging.copy_rows(conn, sql.Identifier(table), frame, columns, with_position=False)
+        return frame.height
+
+    if foreign_keys.bulk_path_pays_off(conn, table, frame.height, into_empty_table=True):
+        return foreign_keys.insert_with_foreign_keys_dropped(conn, table, copy, lock_timeout_s, notes)
+    return copy()
+
+
+def _fact_insert(table: str, staged: sql.Identifier, columns: list[str]) -> sql.Composed:
+    """Append staged rows in staging order; a version already in the table, or staged twice, goes in once."""
+    version = [sql.Identifier(c) for c in FACT_VERSION_KEY[table]]
+    return sql.SQL(
+        """
+        INSERT INTO {target} ({cols})
+        SELECT {cols} FROM (
+            SELECT DISTINCT ON ({version}) * FROM {staging} ORDER BY {version}, {seq}
+        ) AS s
+        WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {match})
+        ORDER BY s.{seq}
+        """
+    ).format(
+        target=sql.Identifier(table),
+        cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        version=sql.SQL(", ").join(version),
+        staging=staged,
+        seq=sql.Identifier(staging.SEQ),
+        match=sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(v) for v in version),
+    )
+
+
+def _dimension_upsert(table: str, staged: sql.Identifier, columns: list[str]) -> sql.Composed:
+    """Upsert the last staged row per key; unchanged rows are left alone (and not counted)."""
+    target = sql.Identifier(table)
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    key = sql.Identifier(DIMENSION_KEY[table])
+    others = [sql.Identifier(c) for c in columns if c != DIMENSION_KEY[table]]
+    # Several rows for one key in these batches: the last one wins (and ON CONFLICT sees one row).
+    latest = sql.SQL("SELECT DISTINCT ON ({key}) {cols} FROM {staging} ORDER BY {key}, {seq} DESC").format(
+        key=key, cols=cols, staging=staged, seq=sql.Identifier(staging.SEQ)
+    )
+    if table == "dim_date" or not others:
+        conflict = sql.SQL("DO NOTHING")
+    else:
+        conflict = sql.SQL("DO UPDATE SET {sets} WHERE ({current}) IS DISTINCT FROM ({incoming})").format(
+            sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(c) for c in others),
+            current=sql.SQL(", ").join(sql.SQL("{}.{}").format(target, c) for c in others),
+            incoming=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(c) for c in others),
+        )
+    return sql.SQL("INSERT INTO {target} ({cols}) {latest} ON CONFLICT ({key}) {conflict}").format(
+        target=target, cols=cols, latest=latest, key=key, conflict=conflict
+    )
