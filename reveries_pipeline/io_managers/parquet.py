@@ -1,10 +1,11 @@
 """Parquet IO manager for the processed bucket: each output becomes one immutable object at
 `<table>/<YYYY>/<MM>/<DD>/<table>-<timestamp>.parquet`, so the bucket mirrors the warehouse tables.
 
-Written for polars 2 directly (dagster-polars 0.27 passes `rechunk` to scan_parquet, which polars 2
-removed). An empty frame writes nothing: no empty objects. An asset that must know its object's key
-(processing records every key a pass writes) names it in the output's `object_key` metadata, and
-the object is written exactly there.
+Storage only: it writes what it is given and reads back what was written. Written for polars 2
+directly (dagster-polars 0.27 passes `rechunk` to scan_parquet, which polars 2 removed). An empty
+frame writes nothing: no empty objects. An asset that must know its object's key (processing records
+every key a pass writes) names it in the output's `object_key` metadata, and the object is written
+exactly there. The table is the asset key's last part (`processed/<table>` -> `<table>/...`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
-from reveries_pipeline.lake.parquet import read_all_batches, write_new_parquet
+from reveries_pipeline.lake.parquet import object_uri, read_all_batches, write_new_parquet
 from reveries_pipeline.resources.object_store import ObjectStore
 
 # Output metadata naming the key an output must be written to (optional).
@@ -42,6 +43,7 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
             "rows": MetadataValue.int(obj.height),
             "bytes": MetadataValue.int(size),
             "write_seconds": MetadataValue.float(round(seconds, 3)),
+            "dagster/uri": MetadataValue.text(object_uri(self.store, key)),
         }
         if named is None:
             metadata[OBJECT_KEY_METADATA] = MetadataValue.text(key)
@@ -49,5 +51,6 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
         context.log.info(f"{table}: wrote {obj.height} rows ({size} bytes) to {key} in {seconds:.2f}s")
 
     def load_input(self, context: InputContext) -> pl.DataFrame:
-        """Every processed batch of the table, in write order."""
+        """Every processed batch of the table, in write order: every version of every row it has
+        emitted (what an asset downstream of `processed/<table>`, or `Definitions.load_asset_value`, gets)."""
         return read_all_batches(self.store, context.asset_key.path[-1])

@@ -1,5 +1,5 @@
 """Parquet objects in a bucket: write one as a new immutable batch, read one (naming the bucket and
-key when it can't be read), read every batch of a table."""
+key when it can't be read), read every batch of a table, and say where an object is (its URI)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,10 @@ def read_all_batches(store: ObjectStore, table: str) -> pl.DataFrame:
     batches of one table may differ in columns or widths (schema drift): columns are unioned."""
     frames = [read_parquet_object(store, o.key) for o in new_batches(store, table, None)]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def object_uri(store: ObjectStore, key: str) -> str:
+    """Where an object is, for people and tools: `s3://bucket/prefix/key`, or a `file://` URI."""
+    if store.is_s3:
+        return f"{store.url.rstrip('/')}/{key}"
+    return (Path(store.url.removeprefix("file://")).expanduser().resolve() / key).as_uri()

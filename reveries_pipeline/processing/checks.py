@@ -3,43 +3,28 @@
 from __future__ import annotations
 
 import polars as pl
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
-from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES, PRIMARY_KEYS
-
-PROCESSED_TABLES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
-
-# Which processed tables a rejected source row would have fed.
-REJECT_TARGETS: dict[str, tuple[str, ...]] = {
-    "sales_order": ("fact_sales_order",),
-    "purchase_order": ("fact_purchase_order",),
-    "payment": ("fact_payment",),
-    "address": ("dim_location", "dim_counterparty"),
-    "counterparty": ("dim_counterparty",),
-    "staff": ("dim_staff",),
-    "department": ("dim_staff",),
-    "design": ("dim_design",),
-    "currency": ("dim_currency",),
-    "payment_type": ("dim_payment_type",),
-    "transaction": ("dim_transaction",),
-}
+from reveries_pipeline.asset_keys import processed_key
+from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
+from reveries_pipeline.processing.schemas import PRIMARY_KEYS
 
 MAX_LISTED = 20
 
 
 def check_specs() -> list[AssetCheckSpec]:
     specs = [
-        AssetCheckSpec("no_rejected_rows", asset=AssetKey(t), description="No source row was rejected.")
-        for t in PROCESSED_TABLES
+        AssetCheckSpec("no_rejected_rows", asset=processed_key(t), description="No source row was rejected.")
+        for t in STAR_TABLE_NAMES
     ]
     specs += [
-        AssetCheckSpec("primary_key_unique", asset=AssetKey(t), description="Each key appears once.")
+        AssetCheckSpec("primary_key_unique", asset=processed_key(t), description="Each key appears once.")
         for t in DIMENSION_TABLES
     ]
     specs += [
         AssetCheckSpec(
             "no_held_back_facts",
-            asset=AssetKey(t),
+            asset=processed_key(t),
             description="No fact row is held back waiting for a dimension key no pass has emitted yet "
             "(held rows are released, and loaded, on the first pass after their dimension arrives).",
         )
@@ -48,7 +33,7 @@ def check_specs() -> list[AssetCheckSpec]:
     specs.append(
         AssetCheckSpec(
             "currency_codes_known",
-            asset=AssetKey("dim_currency"),
+            asset=processed_key("dim_currency"),
             description="Every currency code is an active ISO 4217 code.",
         )
     )
@@ -56,14 +41,13 @@ def check_specs() -> list[AssetCheckSpec]:
 
 
 def rejects_check(table: str, rejects: pl.DataFrame, rejects_key: str | None) -> AssetCheckResult:
-    sources = [s for s, targets in REJECT_TARGETS.items() if table in targets]
-    mine = rejects.filter(pl.col("table").is_in(sources))
+    mine = rejects.filter(pl.col("table").is_in(list(STAR_TABLES[table].sources)))  # rows that would have fed it
     listed = [
         f"{r['table']} id={r['primary_key']} from {r['source_key']}: {r['reason']}"
         for r in mine.head(MAX_LISTED).iter_rows(named=True)
     ]
     return AssetCheckResult(
-        asset_key=AssetKey(table),
+        asset_key=processed_key(table),
         check_name="no_rejected_rows",
         passed=mine.height == 0,
         severity=AssetCheckSeverity.ERROR,
@@ -80,7 +64,7 @@ def primary_key_check(table: str, frame: pl.DataFrame) -> AssetCheckResult:
     keys = list(PRIMARY_KEYS[table])
     dupes = frame.group_by(keys).len().filter(pl.col("len") > 1)
     return AssetCheckResult(
-        asset_key=AssetKey(table),
+        asset_key=processed_key(table),
         check_name="primary_key_unique",
         passed=dupes.height == 0,
         severity=AssetCheckSeverity.ERROR,
@@ -99,7 +83,7 @@ def held_check(fact: str, held: pl.DataFrame, missing: dict[str, list[int]]) -> 
     listed = {ref: ids[:MAX_LISTED] for ref, ids in list(missing.items())[:MAX_LISTED]}
     summary = "; ".join(f"{ref}: {natural_id} {', '.join(map(str, ids))}" for ref, ids in listed.items())
     return AssetCheckResult(
-        asset_key=AssetKey(fact),
+        asset_key=processed_key(fact),
         check_name="no_held_back_facts",
         passed=held.height == 0,
         severity=AssetCheckSeverity.WARN,
@@ -116,7 +100,7 @@ def held_check(fact: str, held: pl.DataFrame, missing: dict[str, list[int]]) -> 
 
 def currency_check(unknown_codes: list[str]) -> AssetCheckResult:
     return AssetCheckResult(
-        asset_key=AssetKey("dim_currency"),
+        asset_key=processed_key("dim_currency"),
         check_name="currency_codes_known",
         passed=not unknown_codes,
         severity=AssetCheckSeverity.WARN,

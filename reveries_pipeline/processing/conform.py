@@ -3,15 +3,14 @@
 Raw batches keep the source's schema of the day, so two batches of one table may differ: a new
 source column, a widened type (integer -> bigint, varchar -> text), an unconstrained numeric carried
 as exact text, a dropped column the star schema doesn't read. Each batch becomes exactly
-``RAW_SCHEMAS[table]`` (plus the batch key and a per-row problem note):
+``RAW_SCHEMAS[table]`` (raw.py: the star columns, from the catalog) plus the batch key and a
+per-row problem note:
 
-- columns the star schema reads (``catalog.SOURCE_TABLES[t].star_columns``) are read by their type
-  family and cast back to the raw type without loss; a value that can't be (an int past int32, a
-  decimal with more places than the target, unparseable text) is left null and named in the row's
-  problem note, so the row is rejected rather than silently altered;
+- each star column is read by its type family and cast to its raw type without loss; a value that
+  can't be (an int past int32, a decimal with more places than the target, unparseable text) is
+  left null and named in the row's problem note, so the row is rejected rather than silently altered;
 - a star column missing from the batch is an error: that drift matters, and ingestion flags it;
-- other columns are carried when present (only a reject's row JSON shows them), null otherwise;
-- extra columns are dropped.
+- every other column is dropped (it stays in the raw batch, which a reject names).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from reveries_pipeline.catalog import SOURCE_TABLES, TypeFamily
-from reveries_pipeline.processing.transforms import CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
+from reveries_pipeline.processing.raw import CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
 
 # Decimals are read through a wide exact type, then narrowed; a narrowing that changes the value
 # (more decimal places, or too many digits) is a problem, never a rounding.
@@ -30,7 +29,7 @@ class MissingStarColumnsError(ValueError):
     """A raw batch lacks columns the star schema reads."""
 
 
-def _read_as(column: str, source: pl.DataType, target: pl.DataType, family: TypeFamily | None) -> pl.Expr:
+def _read_as(column: str, source: pl.DataType, target: pl.DataType, family: TypeFamily) -> pl.Expr:
     col = pl.col(column)
     if family is TypeFamily.DECIMAL:
         return col.cast(_WIDE_DECIMAL, strict=False).cast(target, strict=False)
@@ -63,8 +62,6 @@ def _problem_note(checked: list[tuple[str, pl.DataType, TypeFamily]]) -> pl.Expr
         )
         for c, target, family in checked
     ]
-    if not notes:
-        return pl.lit(None, dtype=pl.String)
     note = pl.concat_str(notes, separator="; ", ignore_nulls=True)
     return pl.when(note != "").then(note)  # null when every value was read without loss
 
@@ -78,15 +75,11 @@ def conform_raw_batch(table: str, frame: pl.DataFrame, source_key: str) -> pl.Da
         raise MissingStarColumnsError(
             f"raw batch {source_key!r} of {table} lacks column(s) {missing} that the star schema reads"
         )
-    converted, checked = [], []
-    for column, target in RAW_SCHEMAS[table].items():
-        if column not in frame.columns:
-            converted.append(pl.lit(None, dtype=target).alias(f"__conformed_{column}"))
-            continue
-        family = star.get(column)
-        converted.append(_read_as(column, frame.schema[column], target, family).alias(f"__conformed_{column}"))
-        if family is not None:
-            checked.append((column, target, family))
+    checked = [(column, RAW_SCHEMAS[table][column], family) for column, family in star.items()]
+    converted = [
+        _read_as(column, frame.schema[column], target, family).alias(f"__conformed_{column}")
+        for column, target, family in checked
+    ]
     with_converted = frame.with_columns(converted).with_columns(_problem_note(checked).alias(CONFORM_PROBLEM))
     return with_converted.select(
         *[pl.col(f"__conformed_{c}").alias(c) for c in RAW_SCHEMAS[table].names()],

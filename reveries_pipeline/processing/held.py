@@ -18,17 +18,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from reveries_pipeline.processing.schemas import FACT_TABLES, FOREIGN_KEYS, PRIMARY_KEYS, TARGET_SCHEMAS
+from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
+from reveries_pipeline.processing.schemas import FOREIGN_KEYS, PRIMARY_KEYS, TARGET_SCHEMAS
 
 HELD_SINCE = "_held_since"
 _WAS_HELD = "__was_held"
 
-# The raw table each fact is modelled from.
-FACT_SOURCE: dict[str, str] = {
-    "fact_sales_order": "sales_order",
-    "fact_purchase_order": "purchase_order",
-    "fact_payment": "payment",
-}
+# The raw table each fact is modelled from (a fact has one source).
+FACT_SOURCE: dict[str, str] = {fact: STAR_TABLES[fact].sources[0] for fact in FACT_TABLES}
 
 # Per fact: the (column, dimension) references that can hold a row back (every non-date one).
 DIMENSION_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.processing.conform import conform_raw_batch
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 
 @dataclass
@@ -42,7 +42,7 @@ def read_pending_raw(ingestion_lake: ObjectStore, checkpoint: dict[str, str]) ->
     """Every raw batch after the checkpoint (all of them for an empty one), read and conformed per
     table; nothing is returned unless every one of them could be read."""
     pending = PendingRaw(checkpoint_before=dict(checkpoint), advanced=dict(checkpoint))
-    for table in TOTESYS_TABLES:
+    for table in SOURCE_TABLE_NAMES:
         objects = new_batches(ingestion_lake, table, checkpoint.get(table))
         if not objects:
             continue

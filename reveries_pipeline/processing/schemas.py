@@ -1,34 +1,36 @@
-"""Target schemas of the processed (star-schema) parquet tables.
+"""Target schemas of the processed (star-schema) parquet tables: the output contract of processing.
 
 They mirror ``reveries_pipeline/warehouse/ddl.sql`` exactly (column order, types and nullability),
-except for the fact tables' SERIAL record ids, which the warehouse assigns on load.
+except for the fact tables' SERIAL record ids, which the warehouse assigns on load. Which tables
+there are, their keys, and which are facts come from the catalog (``catalog.STAR_TABLES``).
 """
 
 from __future__ import annotations
 
 import polars as pl
+from dagster import TableColumn, TableColumnConstraints, TableSchema
 
-_INT = pl.Int32
-_STR = pl.String
-_DATE = pl.Date
-_TIME = pl.Time
+from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
+
+_INT = pl.Int32()
+_STR = pl.String()
+_DATE = pl.Date()
+_TIME = pl.Time()
 _MONEY = pl.Decimal(10, 2)
-_BOOL = pl.Boolean
+_BOOL = pl.Boolean()
 
-DIMENSION_TABLES: tuple[str, ...] = (
-    "dim_date",
-    "dim_staff",
-    "dim_location",
-    "dim_design",
-    "dim_currency",
-    "dim_counterparty",
-    "dim_payment_type",
-    "dim_transaction",
-)
+# Type names in the column schema that Dagster's asset catalog shows (column_schema below).
+_TYPE_NAMES: dict[pl.DataType, str] = {
+    _INT: "int32",
+    _STR: "string",
+    _DATE: "date",
+    _TIME: "time",
+    _MONEY: "decimal(10,2)",
+    _BOOL: "boolean",
+}
 
-FACT_TABLES: tuple[str, ...] = ("fact_sales_order", "fact_purchase_order", "fact_payment")
-
-TARGET_SCHEMAS: dict[str, pl.Schema] = {
+# Every table's columns; which tables there are, and in what order, is the catalog's.
+_COLUMNS: dict[str, pl.Schema] = {
     "dim_date": pl.Schema(
         {
             "date_id": _DATE,
@@ -141,6 +143,8 @@ TARGET_SCHEMAS: dict[str, pl.Schema] = {
     ),
 }
 
+TARGET_SCHEMAS: dict[str, pl.Schema] = {name: _COLUMNS[name] for name in STAR_TABLE_NAMES}
+
 # Columns that may hold nulls (every other column is NOT NULL in the warehouse).
 NULLABLE_COLUMNS: dict[str, set[str]] = {name: set() for name in TARGET_SCHEMAS}
 NULLABLE_COLUMNS["dim_location"] = {"address_line_2", "district"}
@@ -148,44 +152,69 @@ NULLABLE_COLUMNS["dim_counterparty"] = {"counterparty_legal_address_line_2", "co
 NULLABLE_COLUMNS["dim_transaction"] = {"sales_order_id", "purchase_order_id"}
 
 # Dimensions: their natural id. Facts: one row per source version, so natural id + last-updated.
-PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
-    "dim_date": ("date_id",),
-    "dim_staff": ("staff_id",),
-    "dim_location": ("location_id",),
-    "dim_design": ("design_id",),
-    "dim_currency": ("currency_id",),
-    "dim_counterparty": ("counterparty_id",),
-    "dim_payment_type": ("payment_type_id",),
-    "dim_transaction": ("transaction_id",),
-    "fact_sales_order": ("sales_order_id", "last_updated_date", "last_updated_time"),
-    "fact_purchase_order": ("purchase_order_id", "last_updated_date", "last_updated_time"),
-    "fact_payment": ("payment_id", "last_updated_date", "last_updated"),
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {name: spec.key for name, spec in STAR_TABLES.items()}
+
+# Per fact: column -> the dimension it references (by the dimension's key), as in the warehouse
+# DDL's REFERENCES clauses.
+_REFERENCES: dict[str, dict[str, str]] = {
+    "fact_sales_order": {
+        "created_date": "dim_date",
+        "last_updated_date": "dim_date",
+        "sales_staff_id": "dim_staff",
+        "counterparty_id": "dim_counterparty",
+        "currency_id": "dim_currency",
+        "design_id": "dim_design",
+        "agreed_payment_date": "dim_date",
+        "agreed_delivery_date": "dim_date",
+        "agreed_delivery_location_id": "dim_location",
+    },
+    "fact_purchase_order": {
+        "created_date": "dim_date",
+        "last_updated_date": "dim_date",
+        "staff_id": "dim_staff",
+        "counterparty_id": "dim_counterparty",
+        "currency_id": "dim_currency",
+        "agreed_delivery_date": "dim_date",
+        "agreed_payment_date": "dim_date",
+        "agreed_delivery_location_id": "dim_location",
+    },
+    "fact_payment": {
+        "created_date": "dim_date",
+        "last_updated_date": "dim_date",
+        "transaction_id": "dim_transaction",
+        "counterparty_id": "dim_counterparty",
+        "currency_id": "dim_currency",
+        "payment_type_id": "dim_payment_type",
+        "payment_date": "dim_date",
+    },
 }
 
-# (fact_table, column, dim_table, dim_column), as in the warehouse DDL's REFERENCES clauses.
+# (fact_table, column, dim_table, dim_column)
 FOREIGN_KEYS: list[tuple[str, str, str, str]] = [
-    ("fact_sales_order", "created_date", "dim_date", "date_id"),
-    ("fact_sales_order", "last_updated_date", "dim_date", "date_id"),
-    ("fact_sales_order", "sales_staff_id", "dim_staff", "staff_id"),
-    ("fact_sales_order", "counterparty_id", "dim_counterparty", "counterparty_id"),
-    ("fact_sales_order", "currency_id", "dim_currency", "currency_id"),
-    ("fact_sales_order", "design_id", "dim_design", "design_id"),
-    ("fact_sales_order", "agreed_payment_date", "dim_date", "date_id"),
-    ("fact_sales_order", "agreed_delivery_date", "dim_date", "date_id"),
-    ("fact_sales_order", "agreed_delivery_location_id", "dim_location", "location_id"),
-    ("fact_purchase_order", "created_date", "dim_date", "date_id"),
-    ("fact_purchase_order", "last_updated_date", "dim_date", "date_id"),
-    ("fact_purchase_order", "staff_id", "dim_staff", "staff_id"),
-    ("fact_purchase_order", "counterparty_id", "dim_counterparty", "counterparty_id"),
-    ("fact_purchase_order", "currency_id", "dim_currency", "currency_id"),
-    ("fact_purchase_order", "agreed_delivery_date", "dim_date", "date_id"),
-    ("fact_purchase_order", "agreed_payment_date", "dim_date", "date_id"),
-    ("fact_purchase_order", "agreed_delivery_location_id", "dim_location", "location_id"),
-    ("fact_payment", "created_date", "dim_date", "date_id"),
-    ("fact_payment", "last_updated_date", "dim_date", "date_id"),
-    ("fact_payment", "transaction_id", "dim_transaction", "transaction_id"),
-    ("fact_payment", "counterparty_id", "dim_counterparty", "counterparty_id"),
-    ("fact_payment", "currency_id", "dim_currency", "currency_id"),
-    ("fact_payment", "payment_type_id", "dim_payment_type", "payment_type_id"),
-    ("fact_payment", "payment_date", "dim_date", "date_id"),
+    (fact, column, dim, STAR_TABLES[dim].natural_id)
+    for fact in FACT_TABLES
+    for column, dim in _REFERENCES[fact].items()
 ]
+
+
+def as_target(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Exactly the table's target columns, in order, with their dtypes."""
+    return frame.select([pl.col(c).cast(dtype) for c, dtype in TARGET_SCHEMAS[name].items()])
+
+
+def empty_target(name: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=TARGET_SCHEMAS[name])
+
+
+def column_schema(name: str) -> TableSchema:
+    """The table's target schema as Dagster shows it: names, types and nullability."""
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=column,
+                type=_TYPE_NAMES[dtype],
+                constraints=TableColumnConstraints(nullable=column in NULLABLE_COLUMNS[name]),
+            )
+            for column, dtype in TARGET_SCHEMAS[name].items()
+        ]
+    )

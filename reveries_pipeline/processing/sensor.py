@@ -2,11 +2,11 @@
 
 from dagster import AssetSelection, DefaultSensorStatus, SensorEvaluationContext, define_asset_job, sensor
 
+from reveries_pipeline.asset_keys import PROCESSED_GROUP
+from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.concurrency import DERIVED_WRITER_TAG
 from reveries_pipeline.lake.batch_sensor import evaluate_new_batches
-from reveries_pipeline.processing.assets import PROCESSED_GROUP
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 processing_job = define_asset_job(
     "processing_job",
@@ -23,4 +23,4 @@ processing_job = define_asset_job(
     description="Watches the ingestion bucket for new raw batches.",
 )
 def ingestion_bucket_sensor(context: SensorEvaluationContext, ingestion_lake: ObjectStore):
-    return evaluate_new_batches(context, ingestion_lake, TOTESYS_TABLES, "reveries/new_raw_batches")
+    return evaluate_new_batches(context, ingestion_lake, SOURCE_TABLE_NAMES, "reveries/new_raw_batches")

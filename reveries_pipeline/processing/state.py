@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES
 from reveries_pipeline.processing.held import held_schema
-from reveries_pipeline.processing.schemas import DIMENSION_TABLES, FACT_TABLES
 from reveries_pipeline.processing.transforms import STATE_TABLES
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 

@@ -7,9 +7,10 @@ import io
 import polars as pl
 import pyarrow.parquet as pq
 
+from reveries_pipeline.asset_keys import processed_key
+from reveries_pipeline.catalog import STAR_TABLE_NAMES
 from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.lake.parquet import read_parquet_object
-from reveries_pipeline.processing.checks import PROCESSED_TABLES
 from reveries_pipeline.processing.schemas import TARGET_SCHEMAS
 from reveries_pipeline_tests.pipeline_harness import check_results
 
@@ -23,20 +24,25 @@ def latest(store, table) -> pl.DataFrame:
 
 
 def output_metadata(result, table):
-    [mat] = [m for m in result.asset_materializations_for_node("star_schema_tables") if m.asset_key.path == [table]]
+    [mat] = [
+        m for m in result.asset_materializations_for_node("star_schema_tables") if m.asset_key == processed_key(table)
+    ]
     return {k: v.value for k, v in mat.metadata.items()}
 
 
 def test_all_eleven_tables_have_the_exact_columns_and_types(pipeline):
     pipeline.ingest()
     result = pipeline.process()
-    for table in PROCESSED_TABLES:
+    for table in STAR_TABLE_NAMES:
         [key] = objects(pipeline.processed, table)
         assert key.startswith(f"{table}/") and key.endswith(".parquet")
         frame = read_parquet_object(pipeline.processed, key)
         assert frame.schema == TARGET_SCHEMAS[table], table
         assert frame.height > 0
-        assert output_metadata(result, table)["object_key"] == key
+        metadata = output_metadata(result, table)
+        assert metadata["object_key"] == key and metadata["dagster/uri"].endswith(key)
+        assert metadata["dagster/row_count"] == frame.height
+        assert [c.name for c in metadata["dagster/column_schema"].columns] == TARGET_SCHEMAS[table].names()
     sales = latest(pipeline.processed, "fact_sales_order")
     assert "sales_record_id" not in sales.columns
     assert sales.height == pipeline.source("SELECT count(*) FROM sales_order")[0][0]
@@ -61,6 +67,7 @@ def test_updated_order_gives_a_second_fact_row_and_only_new_batches_are_read(pip
     # no dimension changed, so no dimension object was written
     assert len(objects(pipeline.processed, "dim_staff")) == 1
     assert output_metadata(result, "dim_staff")["rows"] == 0
+    assert output_metadata(result, "dim_staff")["dagster/row_count"] == 0
 
 
 def test_dimension_change_arriving_only_through_a_joined_table(pipeline):
@@ -113,7 +120,7 @@ def test_bad_row_goes_to_rejects_and_a_check_names_it(pipeline):
     rejects = read_parquet_object(pipeline.processed, rejects_key)
     assert rejects["primary_key"].to_list() == [bad_id]
     assert "not a date" in rejects["reason"][0] and rejects["source_key"][0].startswith("sales_order/")
-    check = check_results(result)[("fact_sales_order", "no_rejected_rows")]
+    check = check_results(result)[("processed/fact_sales_order", "no_rejected_rows")]
     assert not check.passed
     assert f"id={bad_id}" in check.metadata["rejected"].value and rejects_key in check.description
 
@@ -125,7 +132,7 @@ def test_unknown_currency_never_blocks_and_a_check_names_it(pipeline):
     currencies = latest(pipeline.processed, "dim_currency")
     assert "XYZ" in currencies["currency_code"].to_list()
     assert set(currencies.filter(pl.col("currency_code") == "GBP")["currency_name"]) == {"Pound Sterling"}
-    check = check_results(result)[("dim_currency", "currency_codes_known")]
+    check = check_results(result)[("processed/dim_currency", "currency_codes_known")]
     assert not check.passed and "XYZ" in check.description
 
 
@@ -153,7 +160,7 @@ def test_fact_with_an_unknown_dimension_key_is_held_back_until_the_key_arrives(p
     pipeline.ingest()
     result = pipeline.process()
     assert latest(pipeline.processed, "fact_sales_order")["sales_order_id"].to_list() == [3]  # the rest goes on
-    check = check_results(result)[("fact_sales_order", "no_held_back_facts")]
+    check = check_results(result)[("processed/fact_sales_order", "no_held_back_facts")]
     assert not check.passed and check.severity.value == "WARN"
     assert check.metadata["held"].value == {"design_id 99999 (dim_design)": [1, 2]}
     assert "sales_order_id 1, 2" in check.description
@@ -174,4 +181,4 @@ def test_fact_with_an_unknown_dimension_key_is_held_back_until_the_key_arrives(p
     )
     versions = released.select("sales_order_id", "last_updated_date", "last_updated_time").rows()
     assert sorted(versions) == sorted(captured)
-    assert check_results(result)[("fact_sales_order", "no_held_back_facts")].passed
+    assert check_results(result)[("processed/fact_sales_order", "no_held_back_facts")].passed

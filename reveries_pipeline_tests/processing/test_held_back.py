@@ -32,11 +32,11 @@ def test_facts_of_a_rejected_staff_member_wait_while_everything_else_loads(pipel
     )
     assert pipeline.warehouse("SELECT count(*) FROM fact_payment") == pipeline.source("SELECT count(*) FROM payment")
     checks = check_results(result)
-    held = checks[("fact_sales_order", "no_held_back_facts")]
+    held = checks[("processed/fact_sales_order", "no_held_back_facts")]
     assert not held.passed
     assert held.metadata["held"].value == {f"sales_staff_id {staff_id} (dim_staff)": sorted(theirs)[:20]}
-    assert checks[("fact_payment", "no_held_back_facts")].passed
-    assert not checks[("dim_staff", "no_rejected_rows")].passed
+    assert checks[("processed/fact_payment", "no_held_back_facts")].passed
+    assert not checks[("processed/dim_staff", "no_rejected_rows")].passed
 
     # the source is fixed: the staff row arrives, and the held facts are released and loaded
     pipeline.source(
@@ -49,4 +49,4 @@ def test_facts_of_a_rejected_staff_member_wait_while_everything_else_loads(pipel
     assert pipeline.warehouse(
         "SELECT sales_order_id, last_updated_date, last_updated_time FROM fact_sales_order ORDER BY 1"
     ) == pipeline.source("SELECT sales_order_id, last_updated::date, last_updated::time FROM sales_order ORDER BY 1")
-    assert check_results(result)[("fact_sales_order", "no_held_back_facts")].passed
+    assert check_results(result)[("processed/fact_sales_order", "no_held_back_facts")].passed

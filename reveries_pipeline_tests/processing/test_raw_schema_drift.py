@@ -83,4 +83,4 @@ def test_text_decimals_are_read_exactly_and_dropped_or_new_columns_do_not_matter
     rejects = read_parquet_object(pipeline.processed, rejects_key)
     assert rejects["primary_key"].to_list() == [bad]
     assert rejects["reason"].to_list() == ["payment_amount: cannot read '12.345' as decimal(10,2) without loss"]
-    assert not check_results(result)[("fact_payment", "no_rejected_rows")].passed
+    assert not check_results(result)[("processed/fact_payment", "no_rejected_rows")].passed

@@ -8,7 +8,8 @@ import pytest
 from dagster import materialize
 
 from reveries_pipeline.lake.listing import new_batches
-from reveries_pipeline.processing.assets import reset_derived_state, star_schema_tables
+from reveries_pipeline.processing.assets import star_schema_tables
+from reveries_pipeline.processing.derived_state import reset_derived_state
 from reveries_pipeline.resources.object_store import UnreadableObjectError
 from reveries_pipeline.warehouse.assets import warehouse_tables
 

@@ -19,8 +19,9 @@ def put_batches(store, table, count, start=datetime(2025, 1, 1, tzinfo=UTC)):
 
 
 def tick(store, cursor):
-    ctx = build_sensor_context(cursor=cursor, resources={"ingestion_lake": store})
-    return ingestion_bucket_sensor(ctx)
+    # a context manager: the ObjectStore resource is set up (and torn down) by Dagster
+    with build_sensor_context(cursor=cursor, resources={"ingestion_lake": store}) as ctx:
+        return ingestion_bucket_sensor(ctx)
 
 
 def test_sensor_cursor_run_keys_and_pagination(ingestion_store):
