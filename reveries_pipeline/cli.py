@@ -197,25 +197,26 @@ def run(job_name: str, persist: bool) -> None:
 
 
 def _reset_embedded_derived_state() -> None:
-    """Seeding replaces totesys wholesale, so what was built from the old data must go too. Only the
-    embedded default is reset; endpoints the user configured are never emptied by the demo."""
+    """Seeding replaces totesys wholesale, so what was built from the old data must go too: the raw
+    lake, and each later stage's derived state, reset by that stage. Only the embedded default is
+    reset; endpoints the user configured are never emptied by the demo."""
     import shutil
 
     import psycopg
 
+    from reveries_pipeline.processing.derived_state import reset_derived_state
+    from reveries_pipeline.resources import ObjectStore
     from reveries_pipeline.warehouse.schema import empty_warehouse
 
-    kept = []
-    for var, name in ((config.INGESTION_BUCKET_URL, "ingestion"), (config.PROCESSED_BUCKET_URL, "processed")):
-        if config.env_value(var) is None:
-            shutil.rmtree(config.embedded_bucket_dir(name), ignore_errors=True)
-        else:
-            kept.append(var)
-    if config.env_value(config.WAREHOUSE_DSN) is None:
+    configured = (config.INGESTION_BUCKET_URL, config.PROCESSED_BUCKET_URL, config.WAREHOUSE_DSN)
+    kept = [var for var in configured if config.env_value(var) is not None]
+    if config.INGESTION_BUCKET_URL not in kept:
+        shutil.rmtree(config.embedded_bucket_dir("ingestion"), ignore_errors=True)
+    if config.PROCESSED_BUCKET_URL not in kept:
+        reset_derived_state(ObjectStore(url=str(config.embedded_bucket_dir("processed"))))
+    if config.WAREHOUSE_DSN not in kept:
         with psycopg.connect(dsn_or_embedded(config.WAREHOUSE_DSN, "warehouse")) as conn:
             empty_warehouse(conn)
-    else:
-        kept.append(config.WAREHOUSE_DSN)
     if kept:
         console.print(f"[yellow]not reset (configured by you): {', '.join(kept)}[/]")
 

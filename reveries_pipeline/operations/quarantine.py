@@ -19,11 +19,11 @@ import pyarrow.parquet as pq
 from reveries_pipeline.catalog import SOURCE_TABLES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
 from reveries_pipeline.lake.batch_keys import is_batch_key
+from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
 from reveries_pipeline.processing.state import ProcessingStateStore
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 
 QUARANTINE_PREFIX = "_quarantine/"
-REJECTS_PREFIX = "_rejects/"
 
 
 class QuarantineError(ValueError):
