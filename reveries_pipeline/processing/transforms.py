@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from reveries_pipeline.catalog import STAR_TABLES
+from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
 from reveries_pipeline.processing.currencies import currency_lookup_frame
 from reveries_pipeline.processing.dim_date import dim_date_for_facts
 from reveries_pipeline.processing.raw import PRIMARY_KEY, SOURCE_KEY, raw_frame
@@ -65,69 +65,21 @@ def _date(column: str) -> pl.Expr:
 # --------------------------------------------------------------------------------------------------
 # facts
 
+# Source columns a fact renames; every other target column has its source column's name.
+_FACT_RENAMES: dict[str, dict[str, str]] = {"fact_sales_order": {"staff_id": "sales_staff_id"}}
 
-# Fact builders: ``rows`` are validated rows, one per (natural id, last_updated), in input order.
 
-
-def _fact_sales_order(rows: pl.DataFrame) -> pl.DataFrame:
-    out = rows.lazy().select(
-        pl.col("sales_order_id"),
+def _fact(name: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """One fact row per validated source version (natural id, last_updated), in input order: the
+    audit timestamps split into date and time, the rest carried across."""
+    time_column = STAR_TABLES[name].key[2]  # last_updated_time, or fact_payment's last_updated
+    audit = [
         _date("created_at").alias("created_date"),
         _time("created_at").alias("created_time"),
         _date("last_updated").alias("last_updated_date"),
-        _time("last_updated").alias("last_updated_time"),
-        pl.col("staff_id").alias("sales_staff_id"),
-        pl.col("counterparty_id"),
-        pl.col("units_sold"),
-        pl.col("unit_price"),
-        pl.col("currency_id"),
-        pl.col("design_id"),
-        pl.col("agreed_payment_date"),
-        pl.col("agreed_delivery_date"),
-        pl.col("agreed_delivery_location_id"),
-    )
-    return as_target("fact_sales_order", out.collect())
-
-
-def _fact_purchase_order(rows: pl.DataFrame) -> pl.DataFrame:
-    out = rows.lazy().select(
-        pl.col("purchase_order_id"),
-        _date("created_at").alias("created_date"),
-        _time("created_at").alias("created_time"),
-        _date("last_updated").alias("last_updated_date"),
-        _time("last_updated").alias("last_updated_time"),
-        pl.col("staff_id"),
-        pl.col("counterparty_id"),
-        pl.col("item_code"),
-        pl.col("item_quantity"),
-        pl.col("item_unit_price"),
-        pl.col("currency_id"),
-        pl.col("agreed_delivery_date"),
-        pl.col("agreed_payment_date"),
-        pl.col("agreed_delivery_location_id"),
-    )
-    return as_target(
-        "fact_purchase_order",
-        out.collect(),
-    )
-
-
-def _fact_payment(rows: pl.DataFrame) -> pl.DataFrame:
-    out = rows.lazy().select(
-        pl.col("payment_id"),
-        _date("created_at").alias("created_date"),
-        _time("created_at").alias("created_time"),
-        _date("last_updated").alias("last_updated_date"),
-        _time("last_updated").alias("last_updated"),
-        pl.col("transaction_id"),
-        pl.col("counterparty_id"),
-        pl.col("payment_amount"),
-        pl.col("currency_id"),
-        pl.col("payment_type_id"),
-        pl.col("paid"),
-        pl.col("payment_date"),
-    )
-    return as_target("fact_payment", out.collect())
+        _time("last_updated").alias(time_column),
+    ]
+    return as_target(name, rows.with_columns(audit).rename(_FACT_RENAMES.get(name, {})))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -233,11 +185,7 @@ def _plain_dimensions(valid: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]
 
 
 def _facts(valid: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    return {
-        "fact_sales_order": _fact_sales_order(valid["sales_order"]),
-        "fact_purchase_order": _fact_purchase_order(valid["purchase_order"]),
-        "fact_payment": _fact_payment(valid["payment"]),
-    }
+    return {fact: _fact(fact, valid[STAR_TABLES[fact].sources[0]]) for fact in FACT_TABLES}
 
 
 def _in_target_order(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:

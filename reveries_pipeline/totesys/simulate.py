@@ -79,70 +79,79 @@ def _payment(conn, rng, now, transaction_id, counterparty_id, amount, currency_i
     )
 
 
+def _new_transaction(conn: psycopg.Connection, kind: str, order_column: str, order_id: int, now: datetime) -> int:
+    query = sql.SQL(
+        "INSERT INTO transaction (transaction_type, {}, created_at, last_updated) VALUES (%s, %s, %s, %s)"
+        " RETURNING transaction_id"
+    ).format(sql.Identifier(order_column))
+    return conn.execute(query, (kind, order_id, now, now)).fetchone()[0]
+
+
+def _new_sale(conn, rng, now, ids: dict[str, list[int]], terms: tuple) -> None:
+    counterparty, currency, delivery, pay_date = terms
+    units, cents = int(rng.integers(1_000, 100_001)), int(rng.integers(200, 401))
+    # the draws happen in argument order: keep it, so a seed keeps giving the same changes
+    (order_id,) = conn.execute(
+        "INSERT INTO sales_order (created_at, last_updated, design_id, staff_id, counterparty_id,"
+        " units_sold, unit_price, currency_id, agreed_delivery_date, agreed_payment_date,"
+        " agreed_delivery_location_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " RETURNING sales_order_id",
+        (
+            now,
+            now,
+            _choice(rng, ids["design"]),
+            _choice(rng, ids["staff"]),
+            counterparty,
+            units,
+            _money(cents),
+            currency,
+            delivery,
+            pay_date,
+            _choice(rng, ids["address"]),
+        ),
+    ).fetchone()
+    transaction_id = _new_transaction(conn, "SALE", "sales_order_id", order_id, now)
+    _payment(conn, rng, now, transaction_id, counterparty, _money(units * cents), currency, 1, pay_date)
+
+
+def _new_purchase(conn, rng, now, ids: dict[str, list[int]], terms: tuple) -> None:
+    counterparty, currency, delivery, pay_date = terms
+    qty, cents = int(rng.integers(1, 1_000)), int(rng.integers(300, 100_001))
+    code = "".join(
+        chr(c) for c in np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", np.uint8)[rng.integers(0, 36, 7)]
+    )
+    (order_id,) = conn.execute(
+        "INSERT INTO purchase_order (created_at, last_updated, staff_id, counterparty_id, item_code,"
+        " item_quantity, item_unit_price, currency_id, agreed_delivery_date, agreed_payment_date,"
+        " agreed_delivery_location_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " RETURNING purchase_order_id",
+        (
+            now,
+            now,
+            _choice(rng, ids["staff"]),
+            counterparty,
+            code,
+            qty,
+            _money(cents),
+            currency,
+            delivery,
+            pay_date,
+            _choice(rng, ids["address"]),
+        ),
+    ).fetchone()
+    transaction_id = _new_transaction(conn, "PURCHASE", "purchase_order_id", order_id, now)
+    _payment(conn, rng, now, transaction_id, counterparty, _money(qty * cents), currency, 3, pay_date)
+
+
 def _new_orders(conn: psycopg.Connection, rng: np.random.Generator, now: datetime, orders: int) -> Changes:
-    staff, counterparties, addresses, designs = (_ids(conn, t) for t in ("staff", "counterparty", "address", "design"))
+    """`orders` new orders, about SALES_SHARE of them sales, each with its transaction and payment."""
+    ids = {table: _ids(conn, table) for table in ("staff", "counterparty", "address", "design")}
     n_sales = int(rng.binomial(orders, SALES_SHARE))
     for i in range(orders):
-        cp = _choice(rng, counterparties)
+        counterparty = _choice(rng, ids["counterparty"])
         currency = int(rng.integers(1, len(CURRENCIES) + 1))
-        delivery, pay_date = _dates(rng, now)
-        if i < n_sales:
-            units, cents = int(rng.integers(1_000, 100_001)), int(rng.integers(200, 401))
-            (order_id,) = conn.execute(
-                "INSERT INTO sales_order (created_at, last_updated, design_id, staff_id, counterparty_id,"
-                " units_sold, unit_price, currency_id, agreed_delivery_date, agreed_payment_date,"
-                " agreed_delivery_location_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING sales_order_id",
-                (
-                    now,
-                    now,
-                    _choice(rng, designs),
-                    _choice(rng, staff),
-                    cp,
-                    units,
-                    _money(cents),
-                    currency,
-                    delivery,
-                    pay_date,
-                    _choice(rng, addresses),
-                ),
-            ).fetchone()
-            (txn_id,) = conn.execute(
-                "INSERT INTO transaction (transaction_type, sales_order_id, created_at, last_updated)"
-                " VALUES ('SALE', %s, %s, %s) RETURNING transaction_id",
-                (order_id, now, now),
-            ).fetchone()
-            _payment(conn, rng, now, txn_id, cp, _money(units * cents), currency, 1, pay_date)
-        else:
-            qty, cents = int(rng.integers(1, 1_000)), int(rng.integers(300, 100_001))
-            code = "".join(
-                chr(c) for c in np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", np.uint8)[rng.integers(0, 36, 7)]
-            )
-            (order_id,) = conn.execute(
-                "INSERT INTO purchase_order (created_at, last_updated, staff_id, counterparty_id, item_code,"
-                " item_quantity, item_unit_price, currency_id, agreed_delivery_date, agreed_payment_date,"
-                " agreed_delivery_location_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING purchase_order_id",
-                (
-                    now,
-                    now,
-                    _choice(rng, staff),
-                    cp,
-                    code,
-                    qty,
-                    _money(cents),
-                    currency,
-                    delivery,
-                    pay_date,
-                    _choice(rng, addresses),
-                ),
-            ).fetchone()
-            (txn_id,) = conn.execute(
-                "INSERT INTO transaction (transaction_type, purchase_order_id, created_at, last_updated)"
-                " VALUES ('PURCHASE', %s, %s, %s) RETURNING transaction_id",
-                (order_id, now, now),
-            ).fetchone()
-            _payment(conn, rng, now, txn_id, cp, _money(qty * cents), currency, 3, pay_date)
+        terms = (counterparty, currency, *_dates(rng, now))
+        (_new_sale if i < n_sales else _new_purchase)(conn, rng, now, ids, terms)
     return {"sales_order": n_sales, "purchase_order": orders - n_sales, "transaction": orders, "payment": orders}
 
 
