@@ -28,7 +28,7 @@ demo: $(STAMP)  ## embedded default + seed totesys (scale 1) + etl_job + summary
 	$(BIN)/reveries demo
 
 test: $(STAMP)  ## the test suite (real PostgreSQL, real S3 on loopback), fault-injection suite included
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto  # pytest-xdist: one worker per core, each with its own PostgreSQL and S3
 
 test-faults: $(STAMP)  ## only the fault-injection suite (killed runs, outages, corrupt objects, drift, races)
 	$(BIN)/pytest -q -m faults

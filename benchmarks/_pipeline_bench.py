@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 
+from reveries_pipeline.catalog import STAR_TABLES
 from reveries_pipeline.embedded import embedded_dsn
 from reveries_pipeline.totesys.seed import seed_totesys
 
@@ -36,12 +37,8 @@ DURATION_RE = re.compile(r"([0-9.]+)(ms|h|m|s)")
 RSS_RE = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
-# source table -> (warehouse fact table, natural id)
-FACTS = {
-    "sales_order": ("fact_sales_order", "sales_order_id"),
-    "purchase_order": ("fact_purchase_order", "purchase_order_id"),
-    "payment": ("fact_payment", "payment_id"),
-}
+# source table -> (warehouse fact table, natural id), from the catalog
+FACTS = {spec.reconciled_with: (name, spec.natural_id) for name, spec in STAR_TABLES.items() if spec.is_fact}
 
 
 def scale_label(scale: float) -> str:
