@@ -59,6 +59,10 @@ def _shoot(port: int, out_dir: Path) -> None:
             page.goto(f"http://127.0.0.1:{port}/assets/{key}")
             page.get_by_text("Columns").first.wait_for(timeout=120_000)
             page.wait_for_timeout(3000)  # let the metadata panels finish loading
+            skip = page.get_by_role("button", name="Skip")  # the first-visit "join the community" dialog
+            if skip.count():
+                skip.first.click()
+                page.wait_for_timeout(500)
             page.screenshot(path=str(out_dir / name), full_page=True)
             print(f"{key}: {out_dir / name}")
         browser.close()
