@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         keep="keep the temp dir (pgdata, buckets, logs)",
     )
     report = Report("etl_job benchmark")
-    ws = Workspace(keep=args.keep, s3=args.s3)
+    ws = Workspace(keep=args.keep, s3=args.s3, runner=args.runner)
     report.emit(f"Work dir: `{ws.root}`{' (kept)' if args.keep else ' (removed at exit)'}\n")
     summaries = [
         bench_scale_or_error(ws, scale, args.incremental_rows, args.seed, report.emit) for scale in args.scales

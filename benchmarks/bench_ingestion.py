@@ -87,7 +87,7 @@ def bench_scale(ws: Workspace, scale: float, args: argparse.Namespace) -> tuple[
 def main(argv: list[str] | None = None) -> int:
     args = parse_bench_args(__doc__, argv)
     report = Report("ingestion_job benchmark")
-    ws = Workspace(keep=args.keep, s3=args.s3)
+    ws = Workspace(keep=args.keep, s3=args.s3, runner=args.runner)
     rows, failures, ok = [], [], True
     for scale in args.scales:
         try:

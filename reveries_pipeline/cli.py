@@ -186,11 +186,18 @@ def _print_warehouse_summary() -> None:
     show_default=True,
     help="Record the run in the project's Dagster instance (dagster.yaml) so the UI shows it.",
 )
-def run(job_name: str, persist: bool) -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    default="INFO",
+    show_default=True,
+    help="DEBUG adds Dagster's own events (step starts and ends, outputs, check results).",
+)
+def run(job_name: str, persist: bool, log_level: str) -> None:
     """Run the pipeline once, in this process, and print the warehouse summary."""
     if persist:
         _prepare_instance_env()
-    ok = _execute_job(job_name)
+    ok = _execute_job(job_name, log_level)
     if ok and job_name in ("etl_job", "warehouse_job"):
         _print_warehouse_summary()
     sys.exit(0 if ok else 1)
