@@ -48,7 +48,7 @@ format: $(STAMP)
 run-checks: $(STAMP)  ## quality gates: ruff, coverage >= 90%, bandit, pip-audit
 	$(BIN)/ruff check reveries_pipeline reveries_pipeline_tests benchmarks
 	$(BIN)/ruff format --check reveries_pipeline reveries_pipeline_tests benchmarks
-	$(BIN)/pytest -q --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
+	$(BIN)/pytest -q -n auto --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
 	$(BIN)/bandit -q -r reveries_pipeline -c pyproject.toml
 	$(BIN)/pip-audit --skip-editable --strict  # needs PyPI's vulnerability API: fails (never passes silently) offline
 
