@@ -27,8 +27,14 @@ class Pipeline:
         }
         self.instance = DagsterInstance.ephemeral()
 
-    def _run(self, assets, raise_on_error=True):
-        return materialize(assets, resources=self.resources, instance=self.instance, raise_on_error=raise_on_error)
+    def _run(self, assets, raise_on_error=True, run_config=None):
+        return materialize(
+            assets,
+            resources=self.resources,
+            instance=self.instance,
+            raise_on_error=raise_on_error,
+            run_config=run_config,
+        )
 
     def ingest(self, **kw):
         return self._run([raw_totesys_tables], **kw)
@@ -38,6 +44,10 @@ class Pipeline:
 
     def load(self, **kw):
         return self._run([warehouse_tables], **kw)
+
+    def load_with(self, **config):
+        """The warehouse step with this `warehouse_tables` run config (rebuild, lock_timeout_seconds)."""
+        return self._run([warehouse_tables], run_config={"ops": {"warehouse_tables": {"config": config}}})
 
     def etl(self, **kw):
         return self._run([raw_totesys_tables, star_schema_tables, warehouse_tables], **kw)

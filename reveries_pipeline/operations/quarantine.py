@@ -21,7 +21,7 @@ from reveries_pipeline.ingestion.checkpoints import CheckpointStore
 from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
 from reveries_pipeline.processing.state import ProcessingStateStore
-from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
+from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectExistsError, ObjectStore
 
 QUARANTINE_PREFIX = "_quarantine/"
 
@@ -75,8 +75,10 @@ def _rewind_owner(store: ObjectStore, key: str, stage: str) -> str:
 
 
 def _put_if_absent(store: ObjectStore, key: str, data: bytes) -> None:
-    if store.get_bytes(key) is None:  # a re-run after a crash finds its own earlier copy
+    try:
         store.put_new_bytes(key, data)
+    except ObjectExistsError:
+        pass  # a re-run after a crash finds its own earlier copy
 
 
 def quarantine_object(store: ObjectStore, key: str, stage: str, reason: str, force: bool = False) -> QuarantineRecord:

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from dagster import Failure, materialize
+from dagster import Failure
 
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources.object_store import UnreadableObjectError
-from reveries_pipeline.warehouse.assets import warehouse_tables
 from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES
 
 pytestmark = pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
@@ -31,15 +30,6 @@ def _dump(dsn: str) -> dict[str, list[tuple]]:
 
 def _without_load_times(dump: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
     return {**dump, LEDGER_TABLE: [row[:3] for row in dump[LEDGER_TABLE]]}
-
-
-def _load(pipeline, **config):
-    return materialize(
-        [warehouse_tables],
-        resources=pipeline.resources,
-        instance=pipeline.instance,
-        run_config={"ops": {"warehouse_tables": {"config": config}}},
-    )
 
 
 def _corrupt(store, key: str) -> bytes:
@@ -62,11 +52,11 @@ def test_a_rebuild_that_fails_midway_keeps_every_row_and_a_rebuild_gives_the_sam
     key = [o.key for o in pipeline.processed.list_objects("fact_payment/")][-1]
     original = _corrupt(pipeline.processed, key)
     with pytest.raises(Failure, match=key):
-        _load(pipeline, rebuild=True)
+        pipeline.load_with(rebuild=True)
     assert _dump(pipeline.warehouse_dsn) == before  # not a row lost, the ledger as it was
 
     (Path(pipeline.processed.url) / key).write_bytes(original)
-    assert _load(pipeline, rebuild=True).success
+    assert pipeline.load_with(rebuild=True).success
     rebuilt = _dump(pipeline.warehouse_dsn)
     assert _without_load_times(rebuilt) == _without_load_times(before)  # record ids restart, same order
 
@@ -83,7 +73,7 @@ def test_an_unreadable_pending_object_fails_the_load_with_its_bucket_and_key(pip
         read_parquet_object(pipeline.processed, key)
 
     with pytest.raises(Failure) as raised:
-        _load(pipeline)
+        pipeline.load_with()
     assert raised.value.description == str(unreadable.value)  # the reader's message, unchanged
     assert key in raised.value.description and pipeline.processed.url in raised.value.description
     assert _dump(pipeline.warehouse_dsn) == before

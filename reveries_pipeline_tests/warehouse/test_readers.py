@@ -10,10 +10,9 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from dagster import Failure, materialize
+from dagster import Failure
 
 from reveries_pipeline.warehouse import foreign_keys
-from reveries_pipeline.warehouse.assets import warehouse_tables
 from reveries_pipeline.warehouse.loader import load_batch, load_table_batches
 from reveries_pipeline.warehouse.locks import WarehouseLockTimeout
 from reveries_pipeline.warehouse.schema import (
@@ -117,15 +116,6 @@ def test_a_bulk_fact_load_under_an_open_reader_keeps_the_foreign_keys_instead_of
 # The warehouse step, through Dagster.
 
 
-def _load(pipeline, **config):
-    return materialize(
-        [warehouse_tables],
-        resources=pipeline.resources,
-        instance=pipeline.instance,
-        run_config={"ops": {"warehouse_tables": {"config": config}}},
-    )
-
-
 @pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
 def test_an_incremental_load_finishes_while_a_reader_keeps_its_snapshot(pipeline):
     pipeline.etl()
@@ -135,7 +125,7 @@ def test_an_incremental_load_finishes_while_a_reader_keeps_its_snapshot(pipeline
         pipeline.process()
         # A lock_timeout longer than the join: any lock conflicting with the reader hangs the load.
         outcome: list = []
-        loading = threading.Thread(target=lambda: outcome.append(_load(pipeline, lock_timeout_seconds=600)))
+        loading = threading.Thread(target=lambda: outcome.append(pipeline.load_with(lock_timeout_seconds=600)))
         loading.start()
         loading.join(timeout=60)
         assert not loading.is_alive(), "the load is waiting for the reader's transaction"
@@ -154,19 +144,19 @@ def test_migration_and_rebuild_under_an_open_reader_fail_naming_it(pipeline):
     with open_reader(pipeline.warehouse_dsn, app="nightly-report") as (reader, _):
         started = time.perf_counter()
         with pytest.raises(Failure) as raised:
-            _load(pipeline, lock_timeout_seconds=1)
+            pipeline.load_with(lock_timeout_seconds=1)
         assert time.perf_counter() - started < 10
         described = raised.value.description
         assert f"pid {reader.info.backend_pid} " in described and "'nightly-report'" in described, described
         assert "migrating the warehouse schema" in described
-    assert _load(pipeline).success  # the reader is gone: migrated, then loaded
+    assert pipeline.load_with().success  # the reader is gone: migrated, then loaded
     assert pipeline.warehouse("SELECT version FROM reveries_schema_version") == [(schema_version(),)]
     facts = pipeline.warehouse("SELECT count(*) FROM fact_sales_order")[0][0]
     assert facts == pipeline.source("SELECT count(*) FROM sales_order")[0][0]
 
     with open_reader(pipeline.warehouse_dsn, app="nightly-report") as (reader, _):
         with pytest.raises(Failure) as raised:
-            _load(pipeline, rebuild=True, lock_timeout_seconds=1)
+            pipeline.load_with(rebuild=True, lock_timeout_seconds=1)
         described = raised.value.description
         assert f"pid {reader.info.backend_pid} " in described and "TRUNCATE" in described, described
     assert pipeline.warehouse("SELECT count(*) FROM fact_sales_order")[0][0] == facts
