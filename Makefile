@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install requirements dev-setup demo test test-faults dev lint format run-checks dashboard bench clean
+.PHONY: install requirements dev-setup demo test test-faults test-hostile dev lint format run-checks dashboard bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: $(STAMP)  ## the test suite (real PostgreSQL, real S3 on loopback), fault-
 
 test-faults: $(STAMP)  ## only the fault-injection suite (killed runs, outages, corrupt objects, drift, races)
 	$(BIN)/pytest -q -m faults
+
+test-hostile: $(STAMP)  ## only the hostile-input suite (bad source values, DSNs, keys, oversized objects)
+	$(BIN)/pytest -q -m hostile
 
 dev: $(STAMP)  ## embedded default + dagster dev, schedule and sensors on
 	$(BIN)/reveries dev

@@ -15,6 +15,9 @@ from reveries_pipeline.embedded import embedded_server
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline_tests.support import free_port, new_s3_bucket
 
+# The loaded worlds (a seeded source, a loaded warehouse, two buckets) of faults/ and hostile/.
+pytest_plugins = ["reveries_pipeline_tests.worlds"]
+
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):

@@ -1,4 +1,6 @@
-"""Fixtures of the fault suite: one loaded baseline per session, cloned for every case.
+"""Loaded worlds for the fault and hostile-input suites: one loaded baseline per session, cloned per case.
+
+Registered as a pytest plugin by the root conftest, so `faults/` and `hostile/` share one baseline per worker.
 
 The baseline (a seeded source, a loaded warehouse, and the two buckets after one full run) is built
 once; each case gets its own copy (CREATE DATABASE ... TEMPLATE and a copy of the bucket folders),
