@@ -72,14 +72,17 @@ def totesys() -> None:
     show_default=True,
     help="Random seed: the same seed gives the same data.",
 )
-def seed(scale: float, seed_value: int) -> None:
+@click.option("--yes", is_flag=True, help="Replace a database set by TOTESYS_DSN without asking.")
+def seed(scale: float, seed_value: int, yes: bool) -> None:
     """Replace the contents of totesys with generated data of the real database's shape (COPY-loaded).
 
+    The embedded default is replaced freely. A database set by TOTESYS_DSN is replaced only with
+    --yes (or a yes at a terminal): its tables are recreated and emptied (TRUNCATE ... CASCADE).
     The lake and warehouse built from earlier data are left alone: `reveries demo` starts over on
     the embedded default, and against real endpoints you choose what to reset (docs/runbook.md)."""
     from reveries_pipeline.totesys.seed import seed_totesys
 
-    dsn = dsn_or_embedded(config.TOTESYS_DSN, "totesys")
+    dsn = _dsn_to_seed(yes)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description:<15}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -129,6 +132,47 @@ def simulate(interval: float, iterations: int | None, seed_value: int | None) ->
         )
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+@totesys.command("setup-cdc")
+@click.option("--drop", is_flag=True, help="Print the script that removes the slot and publication instead.")
+def setup_cdc(drop: bool) -> None:
+    """Print the SQL a DBA runs once on totesys for logical change capture (a publication, REPLICA
+    IDENTITY FULL, a replication slot). Nothing is run here: pipe it to psql as the tables' owner.
+
+    --drop prints the script that removes them, for retiring logical capture or, after the slot was
+    lost or invalidated, before a new initial snapshot."""
+    from reveries_pipeline.ingestion.logical.setup import drop_sql, setup_sql
+
+    if drop:
+        click.echo(drop_sql(), nl=False)
+        return
+    click.echo(setup_sql(), nl=False)
+    click.echo("-- To remove it: reveries totesys setup-cdc --drop")
+
+
+def _confirm_or_refuse(question: str, refusal: str, yes: bool) -> None:
+    """Go on with --yes, or after a yes at a terminal; with no terminal to ask on, refuse in one line."""
+    if yes:
+        return
+    if sys.stdin.isatty():
+        click.confirm(question, abort=True)
+        return
+    raise click.ClickException(f"{refusal}; pass --yes if you mean it")
+
+
+def _dsn_to_seed(yes: bool) -> str:
+    """The totesys DSN to seed: the embedded default's freely, one TOTESYS_DSN names (real data,
+    perhaps) only when confirmed. It is named without its password."""
+    from reveries_pipeline.resources.postgres import redact_dsn
+
+    configured = config.env_value(config.TOTESYS_DSN)
+    if configured is None:
+        return dsn_or_embedded(config.TOTESYS_DSN, "totesys")
+    where = f"{redact_dsn(configured)} (set by {config.TOTESYS_DSN}, not the embedded default)"
+    effect = "every totesys table in it is emptied (TRUNCATE ... CASCADE) and filled with generated data"
+    _confirm_or_refuse(f"Seed {where}? {effect}.", f"refusing to seed {where}: {effect}", yes)
+    return configured
 
 
 def _execute_job(job_name: str, log_level: str = "INFO") -> bool:
@@ -230,12 +274,15 @@ def _reset_embedded_derived_state() -> None:
 
 @main.command()
 @click.option("--scale", type=click.FloatRange(min=0.01), default=1.0, show_default=True, help="Seed scale.")
+@click.option("--yes", is_flag=True, help="Reseed a database set by TOTESYS_DSN without asking.")
 @click.pass_context
-def demo(ctx: click.Context, scale: float) -> None:
+def demo(ctx: click.Context, scale: float, yes: bool) -> None:
     """Start the embedded default, seed totesys, run etl_job and print what the warehouse holds.
 
-    Re-running starts over: the embedded lake and warehouse are emptied along with the reseed."""
-    ctx.invoke(seed, scale=scale, seed_value=42)
+    Re-running starts over: the embedded lake and warehouse are emptied along with the reseed.
+    Endpoints you configured are used but never emptied, except TOTESYS_DSN, which is reseeded
+    only with --yes (or a yes at a terminal)."""
+    ctx.invoke(seed, scale=scale, seed_value=42, yes=yes)
     _reset_embedded_derived_state()
     _prepare_instance_env()
     ok = _execute_job("etl_job")
@@ -245,18 +292,16 @@ def demo(ctx: click.Context, scale: float) -> None:
 
 
 @main.command()
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed when there is no terminal).")
 def rebuild(yes: bool) -> None:
     """Replay from the lake: rebuild the processed bucket and the warehouse from every raw batch, in
     order, without touching the source.
 
     Every raw batch is read before anything is deleted, and the warehouse is emptied and reloaded in
-    one transaction: a failure leaves it as it was."""
-    if not yes:
-        click.confirm(
-            "This replaces the processed bucket and reloads the warehouse (readers wait for the commit). Continue?",
-            abort=True,
-        )
+    one transaction: a failure leaves it as it was. Asks first; with no terminal it refuses unless
+    --yes."""
+    what = "replace the processed bucket and reload the warehouse from the raw lake"
+    _confirm_or_refuse(f"This will {what} (readers wait for the commit). Continue?", f"refusing to {what}", yes)
     sys.exit(0 if _execute_job("rebuild_job") else 1)
 
 
@@ -291,7 +336,9 @@ def quarantine(key: str | None, bucket: str, reason: str, force: bool, list_only
     ingestion run reads those rows from totesys again. A processed batch: the
     processing checkpoint is rewound, so the next run rebuilds them from the raw
     lake. Duplicates are absorbed downstream. Then run the pipeline as usual.
-    Example (the key and bucket come from the failing run's error):
+    KEY is the object's key as the error names it (its full s3:// URL or local
+    path inside the bucket works too); anything else is refused before the
+    bucket is touched. The failing run's error ends with the command, e.g.:
       reveries quarantine --bucket ingestion sales_order/2026/11/27/sales_order-20261127T101500123Z.parquet
     """
     from reveries_pipeline.operations.quarantine import QuarantineError, quarantine_object, quarantined
@@ -301,13 +348,13 @@ def quarantine(key: str | None, bucket: str, reason: str, force: bool, list_only
         for record in quarantined(store):
             click.echo(f"{record['quarantined_at']}  {record['key']}  ({record['reason']}; {record['recapture']})")
         return
-    if not key:
+    if key is None:
         raise click.UsageError("give the KEY of the object to quarantine (or --list)")
     try:
         record = quarantine_object(store, key, stage, reason, force=force)
     except QuarantineError as exc:
         raise click.ClickException(str(exc)) from exc
-    console.print(f"quarantined {store.url}/{key} -> {record.quarantined_key}")
+    console.print(f"quarantined {record.key} in {store.url} -> {record.quarantined_key}")
     console.print(f"read error: {record.read_error or '(none: forced)'}")
     console.print(f"recapture: {record.recapture}")
     console.print("Next: run the pipeline (reveries run, or wait for the schedule).")

@@ -2,18 +2,23 @@
 
 Batch objects are immutable: `put_new` refuses to replace an existing key. Small state documents
 (checkpoints) live under `_state/` and are replaced atomically with `put_state`.
+
+Reads are held to limits (`ReadLimits`): an object's size is checked before its body is read, and a
+parquet batch's footer (lake/parquet.py) before its data; one over a limit is named, never read.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
@@ -44,8 +49,81 @@ class UnreadableObjectError(RuntimeError):
         self.bucket_url, self.key, self.reason = bucket_url, key, reason
         super().__init__(
             f"cannot read object {key!r} in bucket {bucket_url}: {reason}. If the object is corrupt, set it "
-            f"aside with `reveries quarantine --bucket-url {bucket_url} {key} --reason '...'` (docs/runbook.md)"
+            f"aside and recapture what it held (docs/runbook.md, 'A corrupt object'); run: "
+            f"{quarantine_command(bucket_url, key)}"
         )
+
+
+def quarantine_command(bucket_url: str, key: str) -> str:
+    """The shell command that quarantines `key`, quoted so it works when pasted; last on its line so
+    the operator can copy up to the end of it."""
+    argv = ["reveries", "quarantine", "--bucket", bucket_url]
+    if key.startswith("-"):
+        argv.append("--")  # a key is never an option
+    return shlex.join([*argv, key])
+
+
+# Read limits. Every read of a lake object is checked against them before its data is read: a
+# batch's stored size (from the listing or the GET's headers) and, from its parquet footer, its row
+# count and decoded size; a JSON state document's size. Each is set by a field of the bucket's
+# ObjectStore resource, else by an environment variable, else by a default far above totesys sizes.
+MAX_OBJECT_BYTES_ENV = "REVERIES_LAKE_MAX_OBJECT_BYTES"
+MAX_OBJECT_ROWS_ENV = "REVERIES_LAKE_MAX_OBJECT_ROWS"
+MAX_STATE_BYTES_ENV = "REVERIES_LAKE_MAX_STATE_BYTES"
+DEFAULT_MAX_OBJECT_BYTES = 2 * 1024**3
+DEFAULT_MAX_OBJECT_ROWS = 50_000_000
+DEFAULT_MAX_STATE_BYTES = 64 * 1024**2
+
+
+@dataclass(frozen=True)
+class ReadLimit:
+    """One limit, and where it is set (the over-limit error says how to raise it)."""
+
+    value: int
+    unit: str  # "bytes" or "rows"
+    env_var: str
+    field: str  # the ObjectStore field that overrides the variable
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    object_bytes: ReadLimit  # a batch object: stored size, and decoded size from its footer
+    object_rows: ReadLimit  # a batch object: rows, from its footer
+    state_bytes: ReadLimit  # a JSON state document under _state/
+
+
+class ObjectOverLimitError(ValueError):
+    """A lake object over a read limit; nothing of it was read. Names the bucket, the key, what was
+    measured and the limit, and how to raise the limit."""
+
+    def __init__(self, bucket_url: str, key: str, measure: str, amount: int, limit: ReadLimit):
+        self.bucket_url, self.key, self.measure, self.amount, self.limit = bucket_url, key, measure, amount, limit
+        super().__init__(
+            f"object {key!r} in bucket {bucket_url} is over the read limit: its {measure} is {amount:,} "
+            f"{limit.unit}, the limit is {limit.value:,} {limit.unit}. Nothing was read from it. If the object is "
+            f"expected, raise the limit ({limit.field} on the bucket's ObjectStore resource, or the environment "
+            f"of the runs) and run again: export {limit.env_var}={2 * amount}"
+        )
+
+
+def _positive_int(env_var: str, raw: str, unit: str) -> int:
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"{env_var}={raw!r} is not a positive whole number of {unit}; unset it for the default")
+    return value
+
+
+def _read_limit(field_value: int | None, field: str, env_var: str, default: int, unit: str) -> ReadLimit:
+    """The field's value if set, else the environment variable's, else the default."""
+    if field_value is not None:
+        value = field_value
+    else:
+        raw = os.environ.get(env_var, "").strip()  # empty means unset, as in a .env file
+        value = _positive_int(env_var, raw, unit) if raw else default
+    return ReadLimit(value, unit, env_var, field)
 
 
 @dataclass(frozen=True)
@@ -57,7 +135,9 @@ class ObjectInfo:
 class _Backend(Protocol):
     def put_new_file(self, key: str, path: Path) -> None: ...
     def put_replace(self, key: str, data: bytes) -> None: ...
-    def get(self, key: str) -> bytes | None: ...
+    def get(self, key: str, check_size: Callable[[int], None]) -> bytes | None: ...
+    def read_tail(self, key: str, nbytes: int) -> tuple[bytes, int] | None: ...
+    def copy_head(self, key: str, stop: int, out: BinaryIO) -> None: ...
     def download(self, key: str, path: Path) -> None: ...
     def list(self, prefix: str, start_after: str | None) -> Iterator[ObjectInfo]: ...
     def delete_prefix(self, prefix: str) -> int: ...
@@ -99,11 +179,26 @@ class _LocalBackend:
             os.fsync(tmp.fileno())
         os.replace(tmp.name, target)
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, check_size: Callable[[int], None]) -> bytes | None:
         try:
-            return self._path(key).read_bytes()
+            with open(self._path(key), "rb") as file:
+                check_size(os.fstat(file.fileno()).st_size)
+                return file.read()
         except FileNotFoundError:
             return None
+
+    def read_tail(self, key: str, nbytes: int) -> tuple[bytes, int] | None:
+        try:
+            with open(self._path(key), "rb") as file:
+                size = os.fstat(file.fileno()).st_size
+                file.seek(max(0, size - nbytes))
+                return file.read(nbytes), size
+        except FileNotFoundError:
+            return None
+
+    def copy_head(self, key: str, stop: int, out: BinaryIO) -> None:
+        with open(self._path(key), "rb") as file:
+            _copy_exactly(file, out, stop)
 
     def download(self, key: str, path: Path) -> None:
         shutil.copyfile(self._path(key), path)
@@ -133,6 +228,17 @@ class _LocalBackend:
         for key in keys:
             self._path(key).unlink()
         return len(keys)
+
+
+def _copy_exactly(source, out: BinaryIO, nbytes: int) -> None:
+    """Copy the first `nbytes` of `source` to `out` in 1 MiB pieces (never the whole in memory)."""
+    left = nbytes
+    while left > 0:
+        chunk = source.read(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError(f"the object ended {left} bytes short of the {nbytes} bytes expected")
+        out.write(chunk)
+        left -= len(chunk)
 
 
 class _S3Backend:
@@ -165,11 +271,32 @@ class _S3Backend:
     def put_replace(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=data)
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, check_size: Callable[[int], None]) -> bytes | None:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].read()
+            response = self.client.get_object(Bucket=self.bucket, Key=self._k(key))
         except self.client.exceptions.NoSuchKey:
             return None
+        with closing(response["Body"]) as body:
+            check_size(response["ContentLength"])  # from the headers: the body is not read yet
+            return body.read()
+
+    def read_tail(self, key: str, nbytes: int) -> tuple[bytes, int] | None:
+        # One suffix-range GET: the object's last bytes, and its whole size from Content-Range (no HEAD).
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._k(key), Range=f"bytes=-{nbytes}")
+        except self.client.exceptions.NoSuchKey:
+            return None
+        with closing(response["Body"]) as body:
+            data = body.read()
+        content_range = response.get("ContentRange")
+        return data, int(content_range.rpartition("/")[2]) if content_range else len(data)
+
+    def copy_head(self, key: str, stop: int, out: BinaryIO) -> None:
+        if stop <= 0:
+            return
+        response = self.client.get_object(Bucket=self.bucket, Key=self._k(key), Range=f"bytes=0-{stop - 1}")
+        with closing(response["Body"]) as body:
+            _copy_exactly(body, out, stop)
 
     def download(self, key: str, path: Path) -> None:
         self.client.download_file(self.bucket, self._k(key), str(path))
@@ -202,6 +329,24 @@ class ObjectStore(ConfigurableResource):
     url: str = Field(description="s3://bucket[/prefix], or a local directory path")
     s3: S3Resource | None = Field(
         default=None, description="S3 client settings; unset means the AWS chain with DEFAULT_S3_ATTEMPTS retries"
+    )
+    max_object_bytes: int | None = Field(
+        default=None,
+        gt=0,
+        description=f"Largest batch object read, in bytes, stored or decoded (unset: ${MAX_OBJECT_BYTES_ENV}, "
+        f"else {DEFAULT_MAX_OBJECT_BYTES})",
+    )
+    max_object_rows: int | None = Field(
+        default=None,
+        gt=0,
+        description=f"Most rows a batch object read may hold (unset: ${MAX_OBJECT_ROWS_ENV}, "
+        f"else {DEFAULT_MAX_OBJECT_ROWS})",
+    )
+    max_state_bytes: int | None = Field(
+        default=None,
+        gt=0,
+        description=f"Largest JSON state document read, in bytes (unset: ${MAX_STATE_BYTES_ENV}, "
+        f"else {DEFAULT_MAX_STATE_BYTES})",
     )
 
     @property
@@ -237,8 +382,60 @@ class ObjectStore(ConfigurableResource):
             raise ValueError(f"mutable writes are only allowed under {STATE_PREFIX}: {key!r}")
         self._backend.put_replace(key, data)
 
+    @cached_property
+    def limits(self) -> ReadLimits:
+        """The read limits: each field if set, else its environment variable, else the default."""
+        return ReadLimits(
+            object_bytes=_read_limit(
+                self.max_object_bytes, "max_object_bytes", MAX_OBJECT_BYTES_ENV, DEFAULT_MAX_OBJECT_BYTES, "bytes"
+            ),
+            object_rows=_read_limit(
+                self.max_object_rows, "max_object_rows", MAX_OBJECT_ROWS_ENV, DEFAULT_MAX_OBJECT_ROWS, "rows"
+            ),
+            state_bytes=_read_limit(
+                self.max_state_bytes, "max_state_bytes", MAX_STATE_BYTES_ENV, DEFAULT_MAX_STATE_BYTES, "bytes"
+            ),
+        )
+
+    def check_within_limits(
+        self, key: str, *, size: int | None = None, rows: int | None = None, decoded_size: int | None = None
+    ) -> None:
+        """Raise ObjectOverLimitError if a batch object's size, row count or decoded size (each if
+        known) is over its limit."""
+        limits = self.limits
+        for measure, amount, limit in (
+            ("size", size, limits.object_bytes),
+            ("row count", rows, limits.object_rows),
+            ("decoded size", decoded_size, limits.object_bytes),
+        ):
+            if amount is not None and amount > limit.value:
+                raise ObjectOverLimitError(self.url, key, measure, amount, limit)
+
     def get_bytes(self, key: str) -> bytes | None:
-        return self._backend.get(key)
+        """The whole object, or None if there is none. Its size is checked before its body is read: a
+        JSON state document (`_state/...json`) against the state limit, anything else the object limit."""
+        is_state_document = key.startswith(STATE_PREFIX) and key.endswith(".json")
+        limit = self.limits.state_bytes if is_state_document else self.limits.object_bytes
+
+        def check_size(size: int) -> None:
+            if size > limit.value:
+                raise ObjectOverLimitError(self.url, key, "size", size, limit)
+
+        return self._backend.get(key, check_size)
+
+    def read_tail(self, key: str, nbytes: int) -> tuple[bytes, int] | None:
+        """The object's last `nbytes` bytes (all of it, if smaller) and its size; None if there is none.
+        On S3 one ranged GET, which also gives the size."""
+        return self._backend.read_tail(key, nbytes)
+
+    def copy_head(self, key: str, stop: int, out: BinaryIO) -> None:
+        """Stream the object's first `stop` bytes into `out` (one ranged GET on S3)."""
+        self._backend.copy_head(key, stop, out)
+
+    def local_path(self, key: str) -> Path | None:
+        """Where the object is on disk, for a local bucket (None for S3): readers open it in place."""
+        backend = self._backend
+        return backend._path(key) if isinstance(backend, _LocalBackend) else None
 
     def download(self, key: str, path: Path) -> None:
         self._backend.download(key, path)
