@@ -66,7 +66,8 @@ def branch_label(env: Mapping[str, str]) -> str:
 
 def _postgres(env, var: str, embedded_database: str, required: bool, schema: str = "") -> PostgresResource:
     if _set(env, var):
-        return PostgresResource(dsn=EnvVar(var), schema_name=schema)
+        # validated when the resource is set up for a run; its errors name `var`, never the password
+        return PostgresResource(dsn=EnvVar(var), dsn_variable=var, schema_name=schema)
     if required:
         raise ConfigurationError(f"{var} must be set in this deployment (no embedded fallback outside local)")
     return PostgresResource(embedded_database=embedded_database, schema_name=schema)

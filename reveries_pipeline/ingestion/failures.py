@@ -13,6 +13,7 @@ import psycopg
 from dagster import Failure, MetadataValue
 
 from reveries_pipeline.ingestion.drift import SchemaDriftError
+from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
 
 
 class SourceUnreachable(Exception):
@@ -28,7 +29,13 @@ class TableFailure:
 
 
 def classify_failure(table: str, where: str, exc: BaseException) -> TableFailure:
-    """`where` names the source without its password (PostgresResource.safe_name)."""
+    """`where` names the source without its password (PostgresResource.safe_name). libpq's text may
+    still quote a piece of it, so the message and the exception to chain are scrubbed."""
+    failure = _classify(table, where, exc)
+    return TableFailure(failure.table, scrub(failure.message), failure.permanent, scrubbed_exception(failure.error))
+
+
+def _classify(table: str, where: str, exc: BaseException) -> TableFailure:
     if isinstance(exc, psycopg.OperationalError):
         # Transient: the RetryPolicy retries the step. Name the table and host, never the password.
         return TableFailure(table, f"raw/{table}: reading totesys at {where} failed: {str(exc).strip()}", False, exc)

@@ -1,4 +1,8 @@
-"""Asset checks for the processed tables, computed from the frames of one processing pass."""
+"""Asset checks for the processed tables, computed from the frames of one processing pass.
+
+Reject reasons, dimension keys and currency codes come from source rows: they are shown as text
+metadata (never Markdown), each value bounded and escaped, at most MAX_LISTED of them (untrusted.py).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Metada
 from reveries_pipeline.asset_keys import processed_key
 from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
 from reveries_pipeline.processing.schemas import PRIMARY_KEYS
+from reveries_pipeline.resources.untrusted import MAX_SAMPLES, bounded, bounded_lines
 
-MAX_LISTED = 20
+MAX_LISTED = MAX_SAMPLES
+MAX_KEY_CHARS = 100  # a dimension key or currency code quoted in a description
 
 
 def check_specs() -> list[AssetCheckSpec]:
@@ -42,10 +48,10 @@ def check_specs() -> list[AssetCheckSpec]:
 
 def rejects_check(table: str, rejects: pl.DataFrame, rejects_key: str | None) -> AssetCheckResult:
     mine = rejects.filter(pl.col("table").is_in(list(STAR_TABLES[table].sources)))  # rows that would have fed it
-    listed = [
+    listed = (
         f"{r['table']} id={r['primary_key']} from {r['source_key']}: {r['reason']}"
         for r in mine.head(MAX_LISTED).iter_rows(named=True)
-    ]
+    )
     return AssetCheckResult(
         asset_key=processed_key(table),
         check_name="no_rejected_rows",
@@ -55,7 +61,7 @@ def rejects_check(table: str, rejects: pl.DataFrame, rejects_key: str | None) ->
         metadata={
             "rejected_rows": MetadataValue.int(mine.height),
             "rejects_object": MetadataValue.text(rejects_key or "(none)"),
-            "rejected": MetadataValue.md("\n".join(f"- {line}" for line in listed) or "none"),
+            "rejected": MetadataValue.text(bounded_lines(listed, mine.height) or "none"),
         },
     )
 
@@ -71,7 +77,7 @@ def primary_key_check(table: str, frame: pl.DataFrame) -> AssetCheckResult:
         metadata={
             "rows_checked": MetadataValue.int(frame.height),
             "duplicate_keys": MetadataValue.int(dupes.height),
-            "examples": MetadataValue.text(str(dupes.head(MAX_LISTED).rows())),
+            "examples": MetadataValue.text(bounded_lines(dupes.head(MAX_LISTED).rows(), dupes.height) or "none"),
         },
     )
 
@@ -80,8 +86,10 @@ def held_check(fact: str, held: pl.DataFrame, missing: dict[str, list[int]]) -> 
     """WARN while fact rows are held back: loading carries on without them. `missing` maps each
     missing dimension key ("<column> <value> (<dimension>)") to the natural ids waiting for it."""
     natural_id = PRIMARY_KEYS[fact][0]
-    listed = {ref: ids[:MAX_LISTED] for ref, ids in list(missing.items())[:MAX_LISTED]}
+    listed = {bounded(ref, MAX_KEY_CHARS): ids[:MAX_LISTED] for ref, ids in list(missing.items())[:MAX_LISTED]}
     summary = "; ".join(f"{ref}: {natural_id} {', '.join(map(str, ids))}" for ref, ids in listed.items())
+    if len(missing) > len(listed):
+        summary += f"; and {len(missing) - len(listed)} more missing keys"
     return AssetCheckResult(
         asset_key=processed_key(fact),
         check_name="no_held_back_facts",
@@ -99,11 +107,14 @@ def held_check(fact: str, held: pl.DataFrame, missing: dict[str, list[int]]) -> 
 
 
 def currency_check(unknown_codes: list[str]) -> AssetCheckResult:
+    shown = ", ".join(bounded(code, MAX_KEY_CHARS) for code in unknown_codes[:MAX_LISTED])
+    if len(unknown_codes) > MAX_LISTED:
+        shown += f" and {len(unknown_codes) - MAX_LISTED} more"
     return AssetCheckResult(
         asset_key=processed_key("dim_currency"),
         check_name="currency_codes_known",
         passed=not unknown_codes,
         severity=AssetCheckSeverity.WARN,
-        description=None if not unknown_codes else f"unknown currency codes: {', '.join(unknown_codes)}",
-        metadata={"unknown_codes": MetadataValue.text(", ".join(unknown_codes) or "none")},
+        description=None if not unknown_codes else f"unknown currency codes: {shown}",
+        metadata={"unknown_codes": MetadataValue.text(shown or "none")},
     )

@@ -41,6 +41,8 @@ from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
+from reveries_pipeline.resources.untrusted import bounded
 from reveries_pipeline.warehouse import checks, ledger
 from reveries_pipeline.warehouse.loader import load_table_batches
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, WarehouseLockTimeout, lock_warehouse
@@ -109,7 +111,9 @@ def warehouse_tables(
             loaded = {table: _load_table(context, conn, processed_lake, table, timeout) for table in STAR_TABLE_NAMES}
     except WarehouseLockTimeout as exc:
         pids = [b.pid for b in exc.blockers]
-        raise Failure(description=str(exc), metadata={"blocking_pids": MetadataValue.json(pids)}) from exc
+        raise Failure(
+            description=scrub(str(exc)), metadata={"blocking_pids": MetadataValue.json(pids)}
+        ) from scrubbed_exception(exc)
     context.log.info(f"warehouse load committed in {time.perf_counter() - started:.2f}s")
 
     with warehouse.connection(read_only=True) as wh:  # after the commit: a rebuild's locks are gone
@@ -162,4 +166,6 @@ def _read_batches(store: ObjectStore, keys: list[str]) -> list[tuple[str, pl.Dat
     except UnreadableObjectError as exc:
         # A Failure's description becomes the step's error as it is: the reader's message, naming
         # the bucket and key (any other exception is reported wrapped, its message only in the cause).
-        raise Failure(description=str(exc), metadata={"bucket": exc.bucket_url, "key": exc.key}) from exc
+        raise Failure(
+            description=scrub(str(exc)), metadata={"bucket": scrub(exc.bucket_url), "key": bounded(exc.key)}
+        ) from scrubbed_exception(exc)

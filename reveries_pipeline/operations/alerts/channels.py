@@ -73,6 +73,12 @@ def _post_slack(config: AlertConfig, subject: str, body: str) -> None:
         return
     try:
         client = SlackResource(token=config.slack_token).get_client()
-        client.chat_postMessage(channel=config.slack_channel, text=f"*{subject}*\n{body}")
+        text = f"*{_slack_escaped(subject)}*\n{_slack_escaped(body)}"
+        client.chat_postMessage(channel=config.slack_channel, text=text)
     except Exception as exc:  # noqa: BLE001
         logger.error("could not post alert to Slack (%s: %s)", type(exc).__name__, config.redact(str(exc)))
+
+
+def _slack_escaped(text: str) -> str:
+    """Slack's own escaping: values in an alert can't become links or @-mentions (`<!channel>`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

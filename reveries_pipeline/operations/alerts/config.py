@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reveries_pipeline.resources.secrets import scrub
+
 # One logger for the whole alerts package: operators filter on the name it had as a single module.
 logger = logging.getLogger(__package__)
 
@@ -60,11 +62,9 @@ class AlertConfig:
         return f"{self.webserver_url}/runs/{run_id}"
 
     def redact(self, text: str) -> str:
-        """``text`` with the SMTP password and the Slack token replaced by ***."""
-        for secret in (self.password, self.slack_token):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        """``text`` with the SMTP password, the Slack token and the configured DSNs' passwords (in every
+        form libpq may quote them) replaced by ***."""
+        return scrub(text, extra=(self.password, self.slack_token))
 
 
 def _stripped(env: Mapping[str, str], name: str) -> str:

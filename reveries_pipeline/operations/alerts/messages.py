@@ -11,11 +11,13 @@ from dagster import (
 )
 
 from reveries_pipeline.operations.alerts.config import AlertConfig
+from reveries_pipeline.resources.untrusted import bounded, bounded_lines
 
 Alert = tuple[str, str]  # (subject, body)
 
 # FreshnessState is not public Dagster API: the freshness event's states are compared by their value.
 FRESHNESS_FAIL = "FAIL"
+MAX_DESCRIPTION_CHARS = 1000  # a check's description may quote source values
 
 
 def _first_line(text: str | None, limit: int = 200) -> str:
@@ -74,17 +76,23 @@ def build_failure_message(context: RunFailureSensorContext, config: AlertConfig)
     ]
     for key, message in steps:
         lines += ["", f"--- step {key} ---", message]
-    return subject, config.redact("\n".join(lines))
+    return config.redact(subject), config.redact("\n".join(lines))
 
 
 # ------------------------------------------------------------------------- checks and freshness
 
 
 def _format_metadata(metadata) -> list[str]:
+    """The entries, indented. Values may quote source rows: every line of one is bounded and escaped,
+    and a multi-line value (a text list of samples) shows its first lines only."""
     lines = []
     for key, value in (metadata or {}).items():
-        shown = getattr(value, "value", value)
-        lines.append(f"  {key}: {shown}")
+        shown = str(getattr(value, "value", value)).splitlines() or [""]
+        if len(shown) == 1:
+            lines.append(f"  {bounded(key, 80)}: {bounded(shown[0])}")
+        else:
+            lines.append(f"  {bounded(key, 80)}:")
+            lines += [f"    {line}" for line in bounded_lines(shown, len(shown)).splitlines()]
     return lines
 
 
@@ -107,11 +115,11 @@ def asset_check_message(record: EventLogRecord, config: AlertConfig) -> Alert | 
     if evaluation.partition:
         lines.append(f"Partition: {evaluation.partition}")
     if evaluation.description:
-        lines += ["", f"Description: {evaluation.description}"]
+        lines += ["", f"Description: {bounded(evaluation.description, MAX_DESCRIPTION_CHARS)}"]
     meta = _format_metadata(evaluation.metadata)
     if meta:
         lines += ["", "Metadata:", *meta]
-    return subject, config.redact("\n".join(lines))
+    return config.redact(subject), config.redact("\n".join(lines))
 
 
 def freshness_message(record: EventLogRecord, config: AlertConfig) -> Alert | None:
