@@ -23,6 +23,11 @@ output "code_location_role_arn" {
   value       = aws_iam_role.code_location.arn
 }
 
+output "branch_deployments_role_arn" {
+  description = "IAM role of branch deployments (task_role_arn / IRSA annotation in dagster_cloud_branch.yaml): branches/ prefix only."
+  value       = aws_iam_role.branch_deployments.arn
+}
+
 output "totesys_dsn_secret_arn" {
   description = "Secrets Manager ARN of TOTESYS_DSN."
   value       = aws_secretsmanager_secret.totesys_dsn.arn
@@ -38,7 +43,22 @@ output "smtp_password_secret_arn" {
   value       = aws_secretsmanager_secret.smtp_password.arn
 }
 
+output "dagster_pg_url_secret_arn" {
+  description = "Secrets Manager ARN of DAGSTER_PG_URL (Dagster instance database; ECS execution role only)."
+  value       = aws_secretsmanager_secret.dagster_pg_url.arn
+}
+
 output "kms_key_arn" {
   description = "KMS key encrypting both buckets and the secrets."
   value       = aws_kms_key.data.arn
+}
+
+output "branch_totesys_dsn_secret_arn" {
+  description = "Secrets Manager ARN of branch deployments' TOTESYS_DSN (reveries_branch role)."
+  value       = aws_secretsmanager_secret.branch_totesys_dsn.arn
+}
+
+output "branch_warehouse_dsn_secret_arn" {
+  description = "Secrets Manager ARN of branch deployments' WAREHOUSE_DSN (reveries_branch role)."
+  value       = aws_secretsmanager_secret.branch_warehouse_dsn.arn
 }

@@ -87,6 +87,12 @@ variable "eks_service_accounts" {
   default     = ["reveries:reveries-dagster"]
 }
 
+variable "eks_branch_service_accounts" {
+  description = "Kubernetes service accounts (namespace:name) of branch deployments, allowed to assume the branch role through IRSA."
+  type        = list(string)
+  default     = ["reveries:reveries-branch"]
+}
+
 variable "secret_recovery_window_days" {
   description = "Days a deleted secret can still be restored (0 deletes immediately)."
   type        = number
