@@ -1,7 +1,9 @@
 # Reveries code location image (Dagster gRPC code server on :4000).
 # Used by Dagster+ Hybrid (dagster_cloud.yaml), the Helm chart's user deployment and ECS tasks;
 # each run launched by K8sRunLauncher / EcsRunLauncher reuses this image.
-FROM python:3.11-slim
+# python:3.11-slim (Debian trixie, Python 3.11.15), pinned by digest: the multi-platform index recorded
+# by docker-library/repo-info in Aug 2026. Update both together.
+FROM python:3.11-slim@sha256:90744cff8f32887f075c47d747a173ff333e9e98801667af93c357fa9f5e28ff
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -20,13 +22,15 @@ RUN groupadd --system --gid 10001 dagster \
 
 WORKDIR /opt/dagster/app
 
-# Dependencies first (cached layer), pinned by requirements.lock.
+# Dependencies first (cached layer): every one pinned and checked against its sha256 in requirements.lock.
 COPY requirements.lock ./
-RUN pip install -r requirements.lock
+RUN pip install --require-hashes -r requirements.lock
 
+# The project itself, with no dependency resolution and no build-time download: it builds with the
+# base image's setuptools.
 COPY pyproject.toml README.md ./
 COPY reveries_pipeline ./reveries_pipeline
-RUN pip install --no-deps -c requirements.lock . \
+RUN pip install --no-deps --no-build-isolation . \
     && python -c "import reveries_pipeline"
 
 USER dagster:dagster
