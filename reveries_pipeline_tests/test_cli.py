@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
 import psycopg
 import pytest
 from click.testing import CliRunner
 
 from reveries_pipeline.cli import main
+from reveries_pipeline.resources.postgres import redact_dsn
+
+BIN = Path(sys.executable).parent
 
 SUBCOMMANDS = [
     [],
     ["totesys"],
     ["totesys", "seed"],
     ["totesys", "simulate"],
+    ["totesys", "setup-cdc"],
     ["run"],
     ["demo"],
     ["rebuild"],
@@ -42,15 +52,18 @@ def test_quarantine_names_what_it_accepts(tmp_path, monkeypatch):
     monkeypatch.setenv("PROCESSED_BUCKET_URL", str(tmp_path / "processed"))
     result = CliRunner().invoke(main, ["quarantine", "--bucket", "elsewhere", "some/key.parquet"])
     assert result.exit_code == 2 and "'ingestion', 'processed'" in result.output
+    missing = "address/2026/01/01/address-20260101T000000000Z.parquet"
+    result = CliRunner().invoke(main, ["quarantine", "--bucket", "ingestion", missing])
+    assert result.exit_code == 1 and f"no object {missing!r}" in result.output
     result = CliRunner().invoke(main, ["quarantine", "--bucket", "ingestion", "address/nope.parquet"])
-    assert result.exit_code == 1 and "no object 'address/nope.parquet'" in result.output
+    assert result.exit_code == 1 and "'address/nope.parquet' is not a batch key" in result.output
     result = CliRunner().invoke(main, ["quarantine", "--bucket", "processed"])
     assert result.exit_code == 2 and "KEY" in result.output
 
 
 def test_seed_then_simulate_through_the_cli(totesys_dsn, monkeypatch):
     monkeypatch.setenv("TOTESYS_DSN", totesys_dsn)
-    seeded = CliRunner().invoke(main, ["totesys", "seed", "--scale", "0.05", "--seed", "3"])
+    seeded = CliRunner().invoke(main, ["totesys", "seed", "--scale", "0.05", "--seed", "3", "--yes"])
     assert seeded.exit_code == 0, seeded.output
     with psycopg.connect(totesys_dsn) as conn:
         orders = conn.execute("SELECT count(*) FROM sales_order").fetchone()[0]
@@ -103,3 +116,64 @@ def test_demo_twice_starts_over_on_the_embedded_default(tmp_path, monkeypatch):
             orders,
             orders,
         )
+
+
+def test_setup_cdc_prints_the_scripts_and_runs_nothing():
+    from reveries_pipeline.ingestion.logical.setup import drop_sql, setup_sql
+
+    setup = CliRunner().invoke(main, ["totesys", "setup-cdc"])
+    assert setup.exit_code == 0, setup.output
+    assert setup.output.startswith(setup_sql()) and "reveries totesys setup-cdc --drop" in setup.output
+    drop = CliRunner().invoke(main, ["totesys", "setup-cdc", "--drop"])
+    assert drop.exit_code == 0 and drop.output == drop_sql()
+
+
+def _orders_digest(dsn: str) -> tuple:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY sales_order_id)) FROM sales_order t"
+        ).fetchone()
+
+
+def _at_a_terminal(args: list[str], env: dict[str, str], answer: str) -> subprocess.CompletedProcess:
+    """`reveries *args` with a terminal on stdin, where `answer` has been typed."""
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer.encode())  # the terminal buffers the line until it is read
+        return subprocess.run(  # noqa: S603 - fixed argv
+            [str(BIN / "reveries"), *args],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+def test_seed_of_a_configured_database_needs_yes(seeded_source, monkeypatch, tmp_path):
+    monkeypatch.setenv("TOTESYS_DSN", seeded_source)
+    monkeypatch.setenv("REVERIES_HOME", str(tmp_path))
+    seeded = _orders_digest(seeded_source)
+
+    refused = CliRunner().invoke(main, ["totesys", "seed", "--scale", "0.05", "--seed", "3"])
+    assert refused.exit_code == 1 and "refusing to seed" in refused.output and "--yes" in refused.output
+    assert redact_dsn(seeded_source) in refused.output
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "AWS_"))}
+    declined = _at_a_terminal(["totesys", "seed", "--scale", "0.05", "--seed", "3"], env, "n\n")
+    assert declined.returncode == 1 and redact_dsn(seeded_source) in declined.stdout, declined.stdout
+    assert "Aborted" in declined.stdout
+    assert _orders_digest(seeded_source) == seeded
+
+    replaced = CliRunner().invoke(main, ["totesys", "seed", "--scale", "0.05", "--seed", "3", "--yes"])
+    assert replaced.exit_code == 0, replaced.output
+    assert _orders_digest(seeded_source) != seeded
+
+
+def test_rebuild_without_a_terminal_refuses_unless_yes():
+    result = CliRunner().invoke(main, ["rebuild"])
+    assert result.exit_code == 1 and "refusing to replace the processed bucket" in result.output
+    assert "--yes" in result.output

@@ -3,7 +3,7 @@
 The object moves under `_quarantine/<key>`, next to a JSON record of why. Then the owning stage
 rewinds: a raw batch rewinds its table's ingestion checkpoint (the rows come back from the source),
 a processed batch rewinds the processing checkpoint (the rows are rebuilt from the raw lake). The
-order is copy, record, rewind, delete: a crash at any point leaves either the object in place or a
+order is copy, rewind, record, delete: a crash at any point leaves either the object in place or a
 rewound checkpoint, and running the same command again finishes the job.
 """
 

@@ -58,3 +58,90 @@ def test_corrupt_raw_batch_moves_aside_with_its_record(ingestion_store, tmp_path
     assert record.recapture and [r["key"] for r in quarantined(ingestion_store)] == [key]
     # a batch the checkpoint has no record of: the table is re-snapshotted
     assert checkpoints.load("address").high_water_mark is None
+
+
+def _corrupt_batch(store, table: str, tmp_path: Path) -> str:
+    """A batch of `table` whose bytes are a truncated parquet file."""
+    key = _batch(store, table, tmp_path)
+    good = store.get_bytes(key)
+    store.delete_prefix(key)
+    broken = tmp_path / f"broken-{table}.parquet"
+    broken.write_bytes(good[: len(good) // 2])
+    store.put_new_file(key, broken)
+    return key
+
+
+def _contents(store) -> dict[str, bytes]:
+    return {o.key: store.get_bytes(o.key) for o in store.list_objects("")}
+
+
+def test_bad_keys_are_refused_before_the_bucket_is_touched(ingestion_store, tmp_path):
+    """A key must be plainly one batch of this bucket's tables: each of these reaches a real object
+    (a checkpoint, a corrupt batch) by another spelling, or is malformed, and must change nothing."""
+    CheckpointStore(ingestion_store).save(Checkpoint("address", high_water_mark=datetime(2026, 1, 1)))
+    state = "_state/ingestion/checkpoints/address.json"
+    key = _corrupt_batch(ingestion_store, "address", tmp_path)
+    table, rest = key.split("/", 1)
+    before = _contents(ingestion_store)
+    bad = [
+        f"./{state}",
+        f"_rejects/../{state}",
+        f"_rejects/../{key}",
+        f"./{key}",
+        f"{table}/./{rest}",
+        f"{table}//{rest}",
+        f"{key}/",
+        "../x",
+        f"../ingestion/{key}",
+        "/abs",
+        f"/{key}",
+        "a//b",
+        "",
+        "   ",
+        f"{key}\x00",
+        key.replace("/", "\\"),
+        f"{table}\\..\\{state}",
+        f"{key}\n",
+        f"s3://elsewhere/{key}",
+        f"file:///elsewhere/{key}",
+        f"_quarantine/{key}",
+        state,
+        "_rejects/2026/01/01/_rejects-20260101T000000000Z.parquet",  # processed's, not the ingestion bucket's
+        "dim_staff/2026/01/01/dim_staff-20260101T000000000Z.parquet",
+    ]
+    for candidate in bad:
+        with pytest.raises(QuarantineError):
+            quarantine_object(ingestion_store, candidate, "ingestion", "x", force=True)
+        assert _contents(ingestion_store) == before, f"{candidate!r} changed the bucket"
+
+
+def test_a_key_of_the_other_bucket_is_refused(processed_store, tmp_path):
+    key = _corrupt_batch(processed_store, "sales_order", tmp_path)  # a raw table's key in the processed bucket
+    with pytest.raises(QuarantineError, match="not a batch of the processed bucket"):
+        quarantine_object(processed_store, key, "processed", "x")
+    assert processed_store.get_bytes(key) is not None
+    assert list(processed_store.list_objects("_quarantine/")) == []
+
+
+def test_the_objects_full_url_or_path_inside_the_bucket_names_its_key(ingestion_store, tmp_path):
+    CheckpointStore(ingestion_store).save(Checkpoint("address", high_water_mark=datetime(2026, 1, 1)))
+    key = _corrupt_batch(ingestion_store, "address", tmp_path)
+    if ingestion_store.is_s3:
+        full = f"{ingestion_store.url}/{key}"
+    else:
+        full = f"file://{Path(ingestion_store.url).resolve()}/{key}"
+    record = quarantine_object(ingestion_store, full, "ingestion", "truncated upload")
+    assert record.key == key and record.quarantined_key == f"_quarantine/{key}"
+    assert ingestion_store.get_bytes(key) is None
+    assert {o.key for o in ingestion_store.list_objects("_quarantine/")} == {
+        f"_quarantine/{key}",
+        f"_quarantine/{key}.json",
+    }
+
+
+def test_a_rejects_report_is_quarantined_without_a_rewind(processed_store, tmp_path):
+    key = _corrupt_batch(processed_store, "_rejects", tmp_path)
+    record = quarantine_object(processed_store, key, "processed", "x")
+    assert "nothing to recapture" in record.recapture
+    assert processed_store.get_bytes(key) is None
+    assert [o.key for o in processed_store.list_objects("_state/")] == []
