@@ -14,12 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv with the project and its dev dependencies
 
-requirements: $(VENV)/.requirements  ## .venv with the runtime requirements only, pinned by requirements.lock
+requirements: $(VENV)/.requirements  ## .venv with the runtime requirements only, pinned and hash-checked by requirements.lock
 $(VENV)/.requirements: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .  # the project itself: its dependencies all came from the lock
 	touch $@
 
 dev-setup: $(STAMP)  ## .venv with the dev tools as well: pytest, ruff, bandit, pip-audit, moto, playwright
@@ -53,7 +53,7 @@ run-checks: $(STAMP)  ## quality gates: ruff, coverage >= 90%, bandit, pip-audit
 	$(BIN)/ruff format --check reveries_pipeline reveries_pipeline_tests benchmarks
 	$(BIN)/pytest -q -n auto --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
 	$(BIN)/bandit -q -r reveries_pipeline -c pyproject.toml
-	$(BIN)/pip-audit --skip-editable --strict  # needs PyPI's vulnerability API: fails (never passes silently) offline
+	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --strict  # what ships; needs PyPI's vulnerability API: fails (never passes silently) offline
 
 bench: $(STAMP)  ## etl_job wall time at scales 1, 10 (and 100 with SCALES="1 10 100")
 	$(BIN)/python benchmarks/bench_etl.py --scales $(or $(SCALES),1 10)
