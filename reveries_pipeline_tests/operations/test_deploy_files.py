@@ -146,13 +146,18 @@ def test_dockerignore_keeps_secrets_and_venv_out():
     assert {".venv", ".git", ".env"} <= entries
 
 
-def test_dagster_cloud_yaml():
-    config = _yaml("dagster_cloud.yaml")
+@pytest.mark.parametrize("rel", ["dagster_cloud.yaml", "dagster_cloud_branch.yaml"])
+def test_dagster_cloud_yaml(rel):
+    config = _yaml(rel)
     (location,) = config["locations"]
     assert location["location_name"] == "reveries"
     assert location["code_source"]["module_name"] == MODULE
     assert location["build"]["directory"] == "."
-    assert location["build"]["registry"]
+    assert location["build"]["registry"] == _yaml("dagster_cloud.yaml")["locations"][0]["build"]["registry"]
+    # the ECS container context is one dagster-aws accepts, with the role and secrets it names
+    ecs = pytest.importorskip("dagster_aws.ecs.container_context")
+    context = ecs.EcsContainerContext.create_from_config(location["container_context"])
+    assert context.task_role_arn and {s["name"] for s in context.secrets} >= {"TOTESYS_DSN", "WAREHOUSE_DSN"}
 
 
 def test_deploy_workflow():
