@@ -21,8 +21,10 @@ pytest_plugins = ["reveries_pipeline_tests.worlds"]
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
-    """The embedded PostgreSQL 18 server, started once per test session."""
-    return embedded_server(str(tmp_path_factory.mktemp("pg")))
+    """The embedded PostgreSQL 18 server, started once per test session. Its data directory's path is
+    too long for a unix socket, so every run exercises the private socket directory it then needs."""
+    pgdata = tmp_path_factory.mktemp("pg") / ("data-directory-whose-path-is-too-long-for-a-unix-socket" * 2)
+    return embedded_server(str(pgdata))
 
 
 @pytest.fixture(scope="session")
