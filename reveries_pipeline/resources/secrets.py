@@ -14,6 +14,7 @@ import re
 import threading
 import traceback
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import parse_qs, quote, unquote
 
 from psycopg.conninfo import conninfo_to_dict
@@ -59,11 +60,20 @@ def dsn_passwords(dsn: str) -> set[str]:
 
 
 def secret_forms(secret: str, fragments: bool = False) -> set[str]:
-    """The secret raw, percent-decoded and percent-encoded, and (for DSN passwords) its fragments."""
+    """The secret raw, percent-decoded and percent-encoded, and (for DSN passwords) its pieces."""
     forms = {secret, unquote(secret), quote(secret, safe=""), quote(unquote(secret), safe="")}
     if fragments:
-        forms |= {piece for form in (secret, unquote(secret)) for piece in _FRAGMENT_SEPARATORS.split(form)}
+        forms |= _pieces(secret) | _pieces(unquote(secret))
     return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
+
+
+def _pieces(secret: str) -> set[str]:
+    """Every run of the secret from a cut to a cut: a parser that stops at an '@', a '%' or a space
+    quotes one of these (libpq: `invalid percent-encoded token: "<the rest>"`)."""
+    cuts = [m.span() for m in _FRAGMENT_SEPARATORS.finditer(secret)]
+    starts = [0, *(end for _, end in cuts)]
+    ends = [*(start for start, _ in cuts), len(secret)]
+    return {secret[start:end] for start in starts for end in ends if end > start}
 
 
 def dsn_secret_forms(dsn: str) -> set[str]:
@@ -88,10 +98,17 @@ def known_secrets(environ: Mapping[str, str] | None = None, extra: Iterable[str 
 
 
 def scrub(text: str, *, extra: Iterable[str | None] = (), environ: Mapping[str, str] | None = None) -> str:
-    """`text` with every known secret (and `extra` ones) replaced by ***, longest form first."""
-    for secret in sorted(known_secrets(environ, extra), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
+    """`text` with every known secret (and `extra` ones) replaced by ***, longest form first. Case is
+    ignored: a URL parser lowercases what it takes for a host name."""
+    pattern = _pattern(frozenset(known_secrets(environ, extra)))
+    return pattern.sub(REDACTED, text) if pattern else text
+
+
+@lru_cache(maxsize=16)
+def _pattern(secrets: frozenset[str]) -> re.Pattern | None:
+    if not secrets:
+        return None
+    return re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)), re.IGNORECASE)
 
 
 def scrubbed_exception(exc: BaseException | None) -> BaseException | None:

@@ -19,6 +19,7 @@ from dagster import (
     AssetKey,
     DagsterEventType,
     EventRecordsFilter,
+    MetadataValue,
     asset,
     asset_check,
     build_run_status_sensor_context,
@@ -333,6 +334,66 @@ def test_freshness_fail_sends_mail(alert_env):
     assert len(messages) == 1
     assert "warehouse/fact_sales_order" in messages[0]["Subject"]
     assert "WARN -> FAIL" in messages[0].get_content()
+
+
+DSN_PASSWORD = "p@ss%w0rd s3cr3tz"  # noqa: S105 - as libpq half-parses it: 'invalid percent-encoded token'
+
+
+@op
+def read_totesys():
+    raise ValueError('invalid percent-encoded token: "ss%w0rd s3cr3tz@db.example"')
+
+
+@job
+def dsn_echo_job():
+    read_totesys()
+
+
+def test_a_dsn_password_quoted_in_a_step_error_reaches_neither_subject_nor_body(alert_env, monkeypatch):
+    monkeypatch.setenv("TOTESYS_DSN", f"postgresql://reveries:{DSN_PASSWORD}@db.example:5432/totesys")
+    with instance_for_test() as instance:
+        result = dsn_echo_job.execute_in_process(instance=instance, raise_on_error=False)
+        failure_alert_sensor(
+            build_run_status_sensor_context(
+                sensor_name="failure_alert_sensor",
+                dagster_instance=instance,
+                dagster_run=result.dagster_run,
+                dagster_event=result.get_run_failure_event(),
+            )
+        )
+    (msg,) = _wait_for(alert_env, 1)
+    subject, body = msg["Subject"], msg.get_content()
+    assert "read_totesys" in subject and "invalid percent-encoded token" in body
+    for piece in ("w0rd", "s3cr3tz", DSN_PASSWORD):
+        assert piece not in subject and piece not in body
+
+
+HOSTILE_VALUE = "| a | b |\n|---|---|\n<script>x</script>\x1b[31m" + "A" * 1_000_000
+
+
+@asset_check(asset=tiny_dim_currency)
+def currency_rows_hostile(tiny_dim_currency):
+    return AssetCheckResult(
+        passed=False,
+        severity=AssetCheckSeverity.ERROR,
+        description=f"bad codes: {HOSTILE_VALUE}",
+        metadata={
+            "codes": MetadataValue.text(HOSTILE_VALUE),
+            "listed": MetadataValue.text("\n".join([HOSTILE_VALUE[:1000]] * 50)),
+        },
+    )
+
+
+def test_check_metadata_from_source_values_is_bounded_in_the_mail(alert_env):
+    with instance_for_test() as instance:
+        materialize([tiny_dim_currency, currency_rows_hostile], instance=instance, raise_on_error=False)
+        asset_alert_sensor(build_sensor_context(instance=instance, cursor=None))
+    (msg,) = _wait_for(alert_env, 1)
+    body = msg.get_content()
+    assert "currency_rows_hostile" in msg["Subject"] and "codes: | a | b |" in body
+    assert len(body) < 10_000
+    assert "\x1b" not in body
+    assert not [line for line in body.splitlines() if line.startswith("|---")]  # no Markdown table from a value
 
 
 def _private_dagster_imports(path: Path) -> list[str]:
