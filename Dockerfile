@@ -22,15 +22,18 @@ RUN groupadd --system --gid 10001 dagster \
 
 WORKDIR /opt/dagster/app
 
-# Dependencies first (cached layer): every one pinned and checked against its sha256 in requirements.lock.
+# Dependencies first (cached layer): exactly the packages of requirements.lock, each checked against
+# its sha256. The lock is the whole closure, so nothing is resolved (--no-deps; `pip check` below
+# proves nothing is missing).
 COPY requirements.lock ./
-RUN pip install --require-hashes -r requirements.lock
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 # The project itself, with no dependency resolution and no build-time download: it builds with the
 # base image's setuptools.
 COPY pyproject.toml README.md ./
 COPY reveries_pipeline ./reveries_pipeline
 RUN pip install --no-deps --no-build-isolation . \
+    && pip check \
     && python -c "import reveries_pipeline"
 
 USER dagster:dagster

@@ -18,8 +18,9 @@ requirements: $(VENV)/.requirements  ## .venv with the runtime requirements only
 $(VENV)/.requirements: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock  # exactly the lock, hash-checked
 	$(BIN)/pip install --quiet --no-deps -e .  # the project itself: its dependencies all came from the lock
+	$(BIN)/pip check
 	touch $@
 
 dev-setup: $(STAMP)  ## .venv with the dev tools as well: pytest, ruff, bandit, pip-audit, moto, playwright

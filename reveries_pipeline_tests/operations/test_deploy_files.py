@@ -82,9 +82,9 @@ def test_dockerfile_slim_nonroot_code_server():
     assert "code-server" in cmd or "grpc" in cmd
     runs = [arg for c, arg in instructions if c == "RUN"]
     # dependencies only from the hashed lock; the project itself adds none
-    assert any(re.search(r"pip install --require-hashes -r requirements\.lock\b", r) for r in runs)
+    assert any(re.search(r"pip install --require-hashes --no-deps -r requirements\.lock\b", r) for r in runs)
     project = next(r for r in runs if re.search(r"pip install .*(?<![-\w])\.(\s|$)", r))
-    assert "--no-deps" in project
+    assert "--no-deps" in project and "pip check" in project  # and the lock was the whole closure
 
 
 def test_requirements_lock_pins_runtime_only():
@@ -107,7 +107,8 @@ def test_requirements_lock_every_package_pinned_and_hashed():
 def test_makefile_installs_and_audits_the_hashed_lock():
     install = _recipe("$(VENV)/.requirements")
     lock_install = next(c for c in install if "-r requirements.lock" in c)
-    assert "--require-hashes" in lock_install
+    assert "--require-hashes" in lock_install and "--no-deps" in lock_install
+    assert any(c.endswith("pip check") for c in install)
     # the project itself comes after, without dependencies (they all came from the lock)
     assert install.index(lock_install) < next(i for i, c in enumerate(install) if "--no-deps -e ." in c)
 
