@@ -147,7 +147,7 @@ resource "aws_iam_role_policy_attachment" "code_location" {
 # ---------------------------------------------------------------------------------------------
 # Branch deployments: a role of their own. Their objects live under branches/<label>/ in both buckets
 # (the prefix reveries_pipeline/environment.py gives them) and are throw-away, so they may be deleted; nothing outside
-# branches/ can be read, written or listed. The database DSNs are the branch secrets (a
+# branches/ can be read, written or deleted. The database DSNs are the branch secrets (a
 # reveries_branch role, deploy/sql/), never production's; alerts (the SMTP password) are off.
 # ---------------------------------------------------------------------------------------------
 resource "aws_iam_role" "branch_deployments" {
@@ -164,17 +164,14 @@ resource "aws_iam_role" "branch_deployments" {
 }
 
 data "aws_iam_policy_document" "branch_deployments" {
+  # Listing is not narrowed by an s3:prefix condition: without an unconditional s3:ListBucket, S3
+  # answers a GET of a missing key with 403 instead of 404, and the pipeline reads a missing
+  # checkpoint as "first run". Key names are listable; no production object can be read or written.
   statement {
-    sid       = "ListBranchPrefix"
+    sid       = "ListBuckets"
     effect    = "Allow"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.ingestion.arn, aws_s3_bucket.processed.arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["branches/*"]
-    }
   }
 
   statement {
