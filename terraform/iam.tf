@@ -146,9 +146,9 @@ resource "aws_iam_role_policy_attachment" "code_location" {
 
 # ---------------------------------------------------------------------------------------------
 # Branch deployments: a role of their own. Their objects live under branches/<label>/ in both buckets
-# (the prefix reveries_pipeline/environment.py gives them) and are throw-away, so they may be deleted; nothing outside
-# branches/ can be read, written or deleted. The database DSNs are the branch secrets (a
-# reveries_branch role, deploy/sql/), never production's; alerts (the SMTP password) are off.
+# (the prefix reveries_pipeline/environment.py gives them) and are throw-away, so they may be
+# deleted; no object outside branches/ can be read, written or deleted. The database DSNs are the
+# branch secrets (a reveries_branch role, deploy/sql/), never production's; alerts are off.
 # ---------------------------------------------------------------------------------------------
 resource "aws_iam_role" "branch_deployments" {
   name               = "${local.name_prefix}-branch-deployments"
