@@ -1,17 +1,35 @@
 """Parquet objects in a bucket: write one as a new immutable batch, read one (naming the bucket and
-key when it can't be read), read every batch of a table, and say where an object is (its URI)."""
+key when it can't be read), read every batch of a table, and say where an object is (its URI).
+
+Reads stay within the bucket's read limits (ObjectStore.limits): the object's size, then its footer's
+row count and decoded size are checked before any of its data is read, so an over-limit object is
+named (ObjectOverLimitError) instead of filling memory. An object larger than the first read of its
+end is read in place (a local bucket) or streamed to a temporary file (S3), never held as bytes.
+"""
 
 from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from reveries_pipeline.lake.batch_keys import is_batch_key, put_new_batch
 from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.resources.object_store import ObjectStore, UnreadableObjectError
+
+# A read starts with the object's last FOOTER_READ_BYTES (on S3 one ranged GET, which also gives the
+# size): enough for the footer of any batch the pipeline writes, and the whole object when it is that
+# small (most incremental batches), which then costs the one GET it always did.
+FOOTER_READ_BYTES = 1 << 20
+_PARQUET_MAGIC = b"PAR1"
+
+# A context manager around each parse: what a bad file's error becomes.
+Parsing = Callable[[], AbstractContextManager]
 
 
 def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame, key: str | None = None) -> tuple[str, int]:
@@ -29,21 +47,78 @@ def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame, key: 
         return key, path.stat().st_size
 
 
-def read_parquet_object(store: ObjectStore, key: str) -> pl.DataFrame:
-    """Read one parquet object; any failure to parse it names the bucket and the key."""
-    data = store.get_bytes(key)
-    if data is None:
+def read_parquet_object(store: ObjectStore, key: str, size: int | None = None) -> pl.DataFrame:
+    """Read one parquet batch object within the store's read limits. `size`, when a listing gave it,
+    refuses an over-limit object before any request.
+
+    Raises ObjectOverLimitError (naming the object and the limit) before reading any data of an object
+    over a limit, UnreadableObjectError (naming the bucket and key) for one that can't be parsed, and
+    FileNotFoundError for a missing one."""
+
+    @contextmanager
+    def naming_unreadable() -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:  # polars raises ComputeError, OSError or pyarrow errors for a bad file
+            raise UnreadableObjectError(store.url, key, f"{type(exc).__name__}: {exc}") from exc
+
+    frame = _read_within_limits(store, key, size, naming_unreadable)
+    if frame is None:
         raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
-    try:
-        return pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # polars raises ComputeError, OSError or pyarrow errors for a bad file
-        raise UnreadableObjectError(store.url, key, f"{type(exc).__name__}: {exc}") from exc
+    return frame
+
+
+def read_state_frame(store: ObjectStore, key: str) -> pl.DataFrame | None:
+    """A parquet state document (under `_state/`), within the same limits; None if there is none. A
+    file that can't be parsed raises the reader's own error: state is rebuilt, never quarantined."""
+    return _read_within_limits(store, key, None, nullcontext)
+
+
+def _read_within_limits(store: ObjectStore, key: str, size: int | None, parsing: Parsing) -> pl.DataFrame | None:
+    if size is not None:
+        store.check_within_limits(key, size=size)
+    found = store.read_tail(key, FOOTER_READ_BYTES)
+    if found is None:
+        return None
+    tail, size = found
+    store.check_within_limits(key, size=size)
+    with parsing():
+        footer = _footer_length(tail)
+    if footer > len(tail) and len(tail) < size:  # a footer larger than the first read: fetch all of it
+        tail, size = store.read_tail(key, footer) or (tail, size)
+    with parsing():
+        metadata = pq.read_metadata(io.BytesIO(tail))  # parses the footer at the end of the tail
+    _check_footer(store, key, metadata)
+    if len(tail) >= size:  # the whole object is already here
+        with parsing():
+            return pl.read_parquet(io.BytesIO(tail))
+    if (path := store.local_path(key)) is not None:
+        with parsing():
+            return pl.read_parquet(path)  # read in place
+    with tempfile.NamedTemporaryFile(prefix="reveries-pq-", suffix=".parquet") as tmp:
+        store.copy_head(key, size - len(tail), tmp)
+        tmp.write(tail)
+        tmp.flush()
+        with parsing():
+            return pl.read_parquet(tmp.name)
+
+
+def _footer_length(tail: bytes) -> int:
+    """How many bytes at the end of the file the footer takes (its metadata, length and magic)."""
+    if len(tail) < 8 or tail[-4:] != _PARQUET_MAGIC:
+        raise ValueError("not a parquet file: it does not end with the PAR1 footer marker")
+    return int.from_bytes(tail[-8:-4], "little") + 8
+
+
+def _check_footer(store: ObjectStore, key: str, metadata: pq.FileMetaData) -> None:
+    decoded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    store.check_within_limits(key, rows=metadata.num_rows, decoded_size=decoded)
 
 
 def read_all_batches(store: ObjectStore, table: str) -> pl.DataFrame:
     """Every batch object of a table, in write order, as one frame (empty if there are none). Raw
     batches of one table may differ in columns or widths (schema drift): columns are unioned."""
-    frames = [read_parquet_object(store, o.key) for o in new_batches(store, table, None)]
+    frames = [read_parquet_object(store, o.key, o.size) for o in new_batches(store, table, None)]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
 

@@ -29,9 +29,10 @@ class PendingRaw:
         return sum(frame.height for frame in self.changes.values())
 
 
-def read_raw_batch(ingestion_lake: ObjectStore, table: str, key: str) -> pl.DataFrame:
-    """One raw batch, conformed (conform.py). A failure names the bucket and the key."""
-    frame = read_parquet_object(ingestion_lake, key)  # UnreadableObjectError names bucket and key
+def read_raw_batch(ingestion_lake: ObjectStore, table: str, key: str, size: int | None = None) -> pl.DataFrame:
+    """One raw batch, conformed (conform.py). A failure names the bucket and the key: one over the
+    bucket's read limits (ObjectOverLimitError, checked before its data is read) or unreadable."""
+    frame = read_parquet_object(ingestion_lake, key, size)
     try:
         return conform_raw_batch(table, frame, key)
     except pl.exceptions.PolarsError as exc:
@@ -40,13 +41,14 @@ def read_raw_batch(ingestion_lake: ObjectStore, table: str, key: str) -> pl.Data
 
 def read_pending_raw(ingestion_lake: ObjectStore, checkpoint: dict[str, str]) -> PendingRaw:
     """Every raw batch after the checkpoint (all of them for an empty one), read and conformed per
-    table; nothing is returned unless every one of them could be read."""
+    table; nothing is returned unless every one of them could be read. A batch over the read limits
+    fails the whole pass, naming it: processing never skips a raw batch."""
     pending = PendingRaw(checkpoint_before=dict(checkpoint), advanced=dict(checkpoint))
     for table in SOURCE_TABLE_NAMES:
         objects = new_batches(ingestion_lake, table, checkpoint.get(table))
         if not objects:
             continue
-        frames = [read_raw_batch(ingestion_lake, table, o.key) for o in objects]
+        frames = [read_raw_batch(ingestion_lake, table, o.key, o.size) for o in objects]
         pending.changes[table] = pl.concat(frames, how="vertical")
         pending.advanced[table] = objects[-1].key
         pending.keys_read[table] = [o.key for o in objects]

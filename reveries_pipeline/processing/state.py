@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES
+from reveries_pipeline.lake.parquet import read_state_frame
 from reveries_pipeline.processing.held import held_schema
 from reveries_pipeline.processing.transforms import STATE_TABLES
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
@@ -110,8 +111,7 @@ class ProcessingStateStore:
     # ---- documents
 
     def _get_frame(self, key: str) -> pl.DataFrame | None:
-        data = self.store.get_bytes(key)
-        frame = None if data is None else pl.read_parquet(io.BytesIO(data))
+        frame = read_state_frame(self.store, key)  # within the bucket's read limits
         if frame is not None:
             self._stored[key] = frame
         return frame
@@ -127,7 +127,7 @@ class ProcessingStateStore:
         return True
 
     def _get_json(self, key: str) -> object | None:
-        data = self.store.get_bytes(key)
+        data = self.store.get_bytes(key)  # refused, naming it, if over the state-document limit
         value = None if data is None else json.loads(data)
         if value is not None:
             self._stored[key] = value

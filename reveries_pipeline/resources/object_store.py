@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
@@ -92,17 +92,22 @@ class ReadLimits:
     state_bytes: ReadLimit  # a JSON state document under _state/
 
 
-class ObjectOverLimitError(ValueError):
-    """A lake object over a read limit; nothing of it was read. Names the bucket, the key, what was
-    measured and the limit, and how to raise the limit."""
+class ObjectOverLimitError(Failure):
+    """A lake object over a read limit; nothing of its data was read. Names the bucket, the key, what
+    was measured and the limit, and how to raise the limit. A Dagster Failure: the step fails with
+    this message as its error, and is not retried (the object won't shrink)."""
 
     def __init__(self, bucket_url: str, key: str, measure: str, amount: int, limit: ReadLimit):
         self.bucket_url, self.key, self.measure, self.amount, self.limit = bucket_url, key, measure, amount, limit
         super().__init__(
-            f"object {key!r} in bucket {bucket_url} is over the read limit: its {measure} is {amount:,} "
-            f"{limit.unit}, the limit is {limit.value:,} {limit.unit}. Nothing was read from it. If the object is "
-            f"expected, raise the limit ({limit.field} on the bucket's ObjectStore resource, or the environment "
-            f"of the runs) and run again: export {limit.env_var}={2 * amount}"
+            description=(
+                f"object {key!r} in bucket {bucket_url} is over the read limit: its {measure} is {amount:,} "
+                f"{limit.unit}, the limit is {limit.value:,} {limit.unit}. Its data was not read. If the object "
+                f"is expected, raise the limit ({limit.field} on the bucket's ObjectStore resource, or the "
+                f"environment of the runs) and run again: export {limit.env_var}={2 * amount}"
+            ),
+            metadata={"bucket": bucket_url, "key": key, measure: amount, "limit": limit.value},
+            allow_retries=False,
         )
 
 
