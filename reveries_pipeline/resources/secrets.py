@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from urllib.parse import parse_qs, quote, unquote
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 DSN_VARIABLES = ("TOTESYS_DSN", "WAREHOUSE_DSN", "DAGSTER_PG_URL")
@@ -43,7 +44,7 @@ def dsn_passwords(dsn: str) -> set[str]:
     if "://" not in dsn:
         try:
             found = conninfo_to_dict(dsn).get("password")
-        except Exception:  # noqa: BLE001 - malformed: fall back to the pattern below
+        except psycopg.ProgrammingError:  # malformed: the pattern below still finds it
             found = None
         quoted = [m.strip("'") for m in _KEY_VALUE_PASSWORD.findall(dsn)]
         return {p for p in [found, *quoted] if p}

@@ -18,11 +18,17 @@ Alert = tuple[str, str]  # (subject, body)
 # FreshnessState is not public Dagster API: the freshness event's states are compared by their value.
 FRESHNESS_FAIL = "FAIL"
 MAX_DESCRIPTION_CHARS = 1000  # a check's description may quote source values
+MAX_ERROR_CHARS = 20_000  # one error with its traceback: an error may quote a source value too
 
 
 def _first_line(text: str | None, limit: int = 200) -> str:
     line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return bounded(line, limit)
+
+
+def _capped(text: str) -> str:
+    """A multi-line error kept readable (not escaped), only cut when it is longer than MAX_ERROR_CHARS."""
+    return text if len(text) <= MAX_ERROR_CHARS else f"{text[:MAX_ERROR_CHARS]}… [{len(text)} chars]"
 
 
 # ------------------------------------------------------------------------------------------- runs
@@ -45,7 +51,7 @@ def _failed_steps(context: RunFailureSensorContext) -> tuple[list[tuple[str, str
             continue
         error = event.step_failure_data.error if event.step_failure_data else None
         message = error.to_string().strip() if error else (event.message or entry.user_message or "")
-        steps.append((event.step_key or "?", message))
+        steps.append((event.step_key or "?", _capped(message)))
         summaries.append(_root_cause(error) if error else _first_line(message))
     return steps, summaries
 
@@ -54,8 +60,8 @@ def _run_error(context: RunFailureSensorContext) -> str:
     """The run-level error: the job failure's error when it has one, else the failure event's message."""
     job_failure = context.failure_event.job_failure_data
     if job_failure is not None and job_failure.error is not None:
-        return job_failure.error.to_string().strip()
-    return context.failure_event.message or ""
+        return _capped(job_failure.error.to_string().strip())
+    return _capped(context.failure_event.message or "")
 
 
 def build_failure_message(context: RunFailureSensorContext, config: AlertConfig) -> Alert:
