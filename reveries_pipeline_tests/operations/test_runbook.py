@@ -1,0 +1,153 @@
+"""The runbook works by copy-paste: every `reveries` command in a bash block of docs/runbook.md is run
+verbatim against a loaded world, and has the effect the runbook says.
+
+The one substitution, each value shell-quoted (the runbook's example values stand for the operator's):
+
+    s3://my-ingestion-bucket                                          -> the world's ingestion bucket URL
+    sales_order/2026/11/27/sales_order-20261127T101500123Z.parquet   -> the sales_order raw batch the case corrupted
+
+Nothing else in a command changes. Each runs in bash from the project folder, with the world's
+environment and the virtualenv's bin on PATH, and with no terminal unless its section's case types an
+answer. The commands of a section run in order, each must exit 0, and then the case checks the effect.
+A new section with `reveries` commands fails `test_every_runbook_command_is_run` until it has a case.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline_tests.faults.harness import newest_key, truncate_object
+from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
+from reveries_pipeline_tests.shell import PROJECT_ROOT, paste
+
+RUNBOOK = PROJECT_ROOT / "docs" / "runbook.md"
+EXAMPLE_BUCKET = "s3://my-ingestion-bucket"
+EXAMPLE_KEY = "sales_order/2026/11/27/sales_order-20261127T101500123Z.parquet"
+_RUNS_REVERIES = re.compile(r"(?:^|&&|;|\|)\s*(?:\S*/)?reveries\s")
+
+
+def runbook_commands() -> dict[str, list[str]]:
+    """{section heading: its bash blocks' command lines that run `reveries`}, continuation lines joined."""
+    commands: dict[str, list[str]] = {}
+    section, block, pending = "", False, ""
+    for line in RUNBOOK.read_text().splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        elif line.startswith("```"):
+            block = line.strip() == "```bash"
+        elif block:
+            pending += line
+            if pending.endswith("\\"):
+                pending = pending[:-1]
+                continue
+            if _RUNS_REVERIES.search(pending):
+                commands.setdefault(section, []).append(pending)
+            pending = ""
+    return commands
+
+
+@dataclass
+class Case:
+    """What a section's commands need first (returns what the check needs, and the corrupted `key` if
+    any), what the operator types at the terminal (None: no terminal), and the effect to check."""
+
+    prepare: Callable
+    check: Callable
+    typed: str | None = None
+
+
+def _source_changed_and_captured(world) -> dict:
+    world.change_source()
+    assert world.run("ingestion_job").ok
+    return {}
+
+
+def _raw_keys(world) -> set[str]:
+    return {o.key for o in world.ingestion.list_objects("sales_order/")}
+
+
+def _prepare_launch(world) -> dict:
+    world.change_source()
+    return {"before": _raw_keys(world)}
+
+
+def _check_launch(world, state, outputs) -> None:
+    assert _raw_keys(world) > state["before"]  # the change was captured as a new raw batch
+
+
+def _processed_keys(world) -> set[str]:
+    return {o.key for o in world.processed.list_objects("fact_sales_order/")}
+
+
+def _prepare_rebuild(world) -> dict:
+    return {"before": _processed_keys(world)}
+
+
+def _check_rebuild(world, state, outputs) -> None:
+    assert "Continue?" in outputs[0]  # it asked first
+    after = _processed_keys(world)
+    assert after and not after & state["before"]  # every processed batch was written again
+    assert_warehouse_matches_source(world)  # and reloaded
+
+
+def _check_caught_up(world, state, outputs) -> None:
+    assert_warehouse_matches_source(world)
+
+
+def _prepare_corrupt_object(world) -> dict:
+    world.change_source()  # captured by the `reveries run` after the quarantine, with the recapture
+    key = newest_key(world.ingestion, "sales_order/")
+    truncate_object(world.ingestion, key)
+    return {"key": key}
+
+
+def _check_quarantined(world, state, outputs) -> None:
+    key = state["key"]
+    assert world.ingestion.get_bytes(key) is None
+    assert world.ingestion.get_bytes(f"_quarantine/{key}") is not None
+    assert "truncated upload" in world.ingestion.get_bytes(f"_quarantine/{key}.json").decode()
+    assert key in outputs[-1]  # --list names it
+    assert_warehouse_matches_source(world)  # the recapture brought its rows back
+
+
+CASES = {
+    "Ground rules": Case(_prepare_launch, _check_launch),
+    "Rebuild the processed bucket and the warehouse from the lake": Case(_prepare_rebuild, _check_rebuild, "y\n"),
+    "Catch up after an outage": Case(_source_changed_and_captured, _check_caught_up),
+    "A corrupt object": Case(_prepare_corrupt_object, _check_quarantined),
+}
+
+
+def test_every_runbook_command_is_run():
+    commands = runbook_commands()
+    assert set(commands) == set(CASES), "a runbook section with reveries commands needs a case here"
+    assert sum(map(len, commands.values())) >= 6
+
+
+def _substitute(command: str, world, key: str | None) -> str:
+    command = command.replace(EXAMPLE_BUCKET, shlex.quote(world.ingestion_url))
+    return command.replace(EXAMPLE_KEY, shlex.quote(key)) if key else command
+
+
+@pytest.mark.parametrize("section", list(CASES))
+def test_runbook_commands_work_when_pasted(world, section):
+    case = CASES[section]
+    state = case.prepare(world)
+    outputs = []
+    for command in runbook_commands()[section]:
+        code, output = paste(_substitute(command, world, state.get("key")), world.env(), typed=case.typed)
+        assert code == 0, f"{command}\n{output[-3000:]}"
+        outputs.append(output)
+    case.check(world, state, outputs)
+
+
+def test_the_runbook_shows_the_error_the_code_prints():
+    """The corrupt-object section quotes the error, whose last words are the command to paste."""
+    reason = "ComputeError: parquet: File out of specification: The file must end with PAR1"
+    assert str(UnreadableObjectError(EXAMPLE_BUCKET, EXAMPLE_KEY, reason)) in RUNBOOK.read_text()
