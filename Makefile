@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install requirements dev-setup demo test test-faults test-hostile dev lint format run-checks dashboard bench clean
+.PHONY: install requirements dev-setup demo test test-faults test-hostile dev lint format gates run-checks dashboard bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,11 +49,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format reveries_pipeline reveries_pipeline_tests benchmarks
 
-run-checks: $(STAMP)  ## quality gates: ruff, coverage >= 90%, bandit, pip-audit
+gates: $(STAMP)  ## the offline quality gates (.ci/run runs them before make test): ruff, format check, bandit
 	$(BIN)/ruff check reveries_pipeline reveries_pipeline_tests benchmarks
 	$(BIN)/ruff format --check reveries_pipeline reveries_pipeline_tests benchmarks
-	$(BIN)/pytest -q -n auto --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
 	$(BIN)/bandit -q -r reveries_pipeline -c pyproject.toml
+
+run-checks: gates  ## quality gates: the offline ones, coverage >= 90%, pip-audit
+	$(BIN)/pytest -q -n auto --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
 	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --strict  # what ships; needs PyPI's vulnerability API: fails (never passes silently) offline
 
 bench: $(STAMP)  ## etl_job wall time at scales 1, 10 (and 100 with SCALES="1 10 100")

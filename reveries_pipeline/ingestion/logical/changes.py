@@ -20,6 +20,7 @@ from reveries_pipeline.ingestion.logical.pgoutput import (
     Type,
     Update,
 )
+from reveries_pipeline.ingestion.logical.setup import replica_identity_full
 from reveries_pipeline.ingestion.logical.spool import ChangeSpool
 from reveries_pipeline.ingestion.source_schema import SourceTable
 
@@ -63,9 +64,11 @@ class _RelationDecoder:
         filled = tuple(old[i] if text is UNCHANGED_TOAST and old else text for i, text in enumerate(new))
         if not partial and UNCHANGED_TOAST in filled:
             column = self.names[filled.index(UNCHANGED_TOAST)]
+            # the fix, as a statement quoted by psycopg that works when pasted
+            fix = replica_identity_full(self.table.name).as_string(None)
             raise UnchangedToastError(
-                f"{self.table.name}.{column}: an update kept its TOASTed value and sent none;"
-                f" set REPLICA IDENTITY FULL on {self.table.name} (the CDC setup does) and re-snapshot"
+                f"{self.table.name}.{column}: an update kept its TOASTed value and sent none; run `{fix}` "
+                "(the CDC setup does) and re-snapshot"
             )
         return filled
 

@@ -24,7 +24,8 @@ def _create_publication(settings: LogicalCaptureSettings) -> sql.Composed:
     return sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(sql.Identifier(settings.publication), tables)
 
 
-def _replica_identity_full(table: str) -> sql.Composed:
+def replica_identity_full(table: str) -> sql.Composed:
+    """The statement that makes every update and delete of `table` carry its whole old row."""
     return sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(sql.Identifier(table))
 
 
@@ -36,7 +37,7 @@ def setup_sql(settings: LogicalCaptureSettings = _DEFAULT) -> str:
     """The script a DBA runs once on the source database (what ensure_publication_and_slot applies)."""
     statements = [
         _create_publication(settings),
-        *(_replica_identity_full(t) for t in settings.tables),
+        *(replica_identity_full(t) for t in settings.tables),
         _create_slot(settings),
     ]
     header = (
@@ -79,7 +80,7 @@ def ensure_publication_and_slot(conn: psycopg.Connection, settings: LogicalCaptu
         # one table a transaction: holding one ACCESS EXCLUSIVE lock at a time, it can't deadlock
         # with the source's own transactions
         with conn.transaction():
-            conn.execute(_replica_identity_full(table))
+            conn.execute(replica_identity_full(table))
     with conn.transaction():
         require_publication(conn, settings)
     # a slot can't be created in a transaction that wrote: its own transaction
