@@ -31,8 +31,9 @@ from pydantic import Field
 from reveries_pipeline.asset_keys import RAW_GROUP, raw_key
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.concurrency import TOTESYS_POOL
+from reveries_pipeline.ingestion import checks
 from reveries_pipeline.ingestion.batch_metadata import batch_metadata
-from reveries_pipeline.ingestion.change_capture import CaptureResult, capture_changes
+from reveries_pipeline.ingestion.change_capture import CaptureResult, CaptureWindow, capture_changes
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
 from reveries_pipeline.ingestion.failures import TableFailure, classify_failure, first_error, step_failure
 from reveries_pipeline.ingestion.parallel import run_per_table
@@ -50,9 +51,22 @@ SOURCE_RETRY_POLICY = RetryPolicy(max_retries=3, delay=1, backoff=Backoff.EXPONE
 class IngestionConfig(Config):
     lookback_minutes: float = Field(
         default=15,
-        description="Re-read this far below each table's checkpoint to catch rows that committed late.",
+        ge=0,
+        le=7 * 24 * 60,
+        description="Re-read this far below each table's checkpoint to catch rows that committed late "
+        "(0 to 10080 minutes).",
+    )
+    clock_skew_minutes: float = Field(
+        default=5,
+        ge=0,
+        le=24 * 60,
+        description="How far past the source's own clock a checkpoint may move (0 to 1440 minutes). A row "
+        "dated later is still captured, once, and named by the no_future_dated_rows check.",
     )
     parallel_tables: int = Field(default=2, ge=1, le=8, description="Tables captured at the same time.")
+
+    def capture_window(self) -> CaptureWindow:
+        return CaptureWindow(timedelta(minutes=self.lookback_minutes), timedelta(minutes=self.clock_skew_minutes))
 
 
 @multi_asset(
@@ -68,6 +82,7 @@ class IngestionConfig(Config):
         )
         for table in SOURCE_TABLE_NAMES
     },
+    check_specs=checks.check_specs(),
     can_subset=True,
     pool=TOTESYS_POOL,
     retry_policy=SOURCE_RETRY_POLICY,
@@ -84,8 +99,7 @@ def raw_totesys_tables(
     checkpoints = CheckpointStore(ingestion_lake)
     failures: list[TableFailure] = []
     with spool_directory() as spool_dir:
-        lookback = timedelta(minutes=config.lookback_minutes)
-        capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, lookback)
+        capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config.capture_window())
         for table, outcome in run_per_table(capture_table, selected, config.parallel_tables):
             if isinstance(outcome, BaseException):
                 failures.append(classify_failure(table, totesys.safe_name, outcome))
@@ -102,11 +116,11 @@ def _largest_first(tables) -> list[str]:
 
 
 def _capture_table(
-    totesys: PostgresResource, checkpoints: CheckpointStore, spool_dir: Path, lookback: timedelta, table: str
+    totesys: PostgresResource, checkpoints: CheckpointStore, spool_dir: Path, window: CaptureWindow, table: str
 ) -> CaptureResult:
     checkpoint = checkpoints.load(table)
     with totesys.connection(read_only=True) as conn:
-        return capture_changes(conn, table, checkpoint, spool_dir / f"{table}.parquet", lookback)
+        return capture_changes(conn, table, checkpoint, spool_dir / f"{table}.parquet", window)
 
 
 def _store_then_commit(
@@ -115,9 +129,14 @@ def _store_then_commit(
     table, before = capture.table, capture.checkpoint_before
     for change in capture.schema_changes:
         context.log.warning(f"raw/{table}: source schema changed: {change}")
+    for repair in capture.repairs:
+        context.log.warning(f"raw/{table}: {repair}")
     if capture.rows == 0:
-        # Nothing changed: no object is written and the checkpoint doesn't move.
+        # Nothing changed: no object is written, and the checkpoint moves only if its mark was repaired.
         yield Output(None, output_name=table, metadata=batch_metadata(capture, None))
+        yield checks.future_dated_check(capture)
+        if capture.repairs:
+            checkpoints.save(capture.checkpoint_after)
         context.log.info(f"raw/{table}: no changes since {before.describe()}")
         return
     key = next_batch_key(table, before.last_batch_key)  # sorts after every batch of the table
@@ -125,6 +144,7 @@ def _store_then_commit(
     # Dagster resumes the asset only once the IO manager has durably stored the object.
     after = capture.checkpoint_after.with_stored_batch(key, capture.rows, capture.low, capture.high)
     checkpoints.save(after)
+    yield checks.future_dated_check(capture)
     capture.spool_path.unlink(missing_ok=True)
     context.log.info(
         f"raw/{table}: wrote {capture.rows} rows ({capture.bytes} bytes) to {key} in {capture.seconds:.2f}s; "

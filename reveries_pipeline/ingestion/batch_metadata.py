@@ -8,7 +8,7 @@ from __future__ import annotations
 from dagster import MetadataValue, TableColumn, TableSchema
 
 from reveries_pipeline.ingestion.change_capture import CaptureResult
-from reveries_pipeline.ingestion.source_schema import SourceTable
+from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE, SourceTable
 from reveries_pipeline.io_managers.parquet import OBJECT_KEY_METADATA
 
 NO_OBJECT = "(none: no changes)"
@@ -35,5 +35,12 @@ def batch_metadata(capture: CaptureResult, object_key: str | None) -> dict[str, 
 
 
 def column_schema(source: SourceTable) -> TableSchema:
-    """The batch's columns, typed as the source declares them (e.g. numeric(10,2))."""
-    return TableSchema(columns=[TableColumn(name=c.name, type=c.pg_type) for c in source.source_columns])
+    """The batch's columns, typed as the source declares them (e.g. numeric(10,2)), then the capture's own."""
+    unrepresentable = TableColumn(
+        name=UNREPRESENTABLE,
+        type="json",
+        description="{column: source text} of values with no exact typed value (NaN, infinity, BC); null: none",
+    )
+    return TableSchema(
+        columns=[*(TableColumn(name=c.name, type=c.pg_type) for c in source.source_columns), unrepresentable]
+    )

@@ -7,7 +7,12 @@ bounded even for the first, full snapshot. Capture rules (see checkpoints.py):
 - read `last_updated >= high_water_mark - lookback` (a row that commits late, or in the same
   millisecond as the previous mark, is still seen);
 - drop (pk, last_updated) pairs the checkpoint says were already emitted (no duplicates);
-- the new mark is the highest `last_updated` seen; the new window keeps the pairs inside it.
+- the new mark is the highest `last_updated` seen, but never past the source's own clock (read in the
+  same transaction) plus a small skew allowance: one row dated 2999 must not hide every later change.
+  Such a future-dated row is still captured, once (its pair stays in the window until the clock
+  passes it), and the capture names it (`future_dated`, reported by an asset check);
+- the new window keeps the pairs inside it. A row whose `last_updated` has no Arrow value
+  (`infinity`, BC) keeps a null there (source_schema.py); its pair is kept with a null time.
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ from pathlib import Path
 import polars as pl
 import psycopg
 
-from reveries_pipeline.ingestion.checkpoints import Checkpoint
+from reveries_pipeline.ingestion.checkpoints import Checkpoint, window_start
 from reveries_pipeline.ingestion.drift import check_star_columns, describe_changes
 from reveries_pipeline.ingestion.source_reader import rows_updated_since
 from reveries_pipeline.ingestion.source_schema import SourceTable, describe_source_table
 from reveries_pipeline.ingestion.spool import SpoolFile
 
 DEFAULT_LOOKBACK = timedelta(minutes=15)
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass
@@ -45,6 +51,10 @@ class CaptureResult:
     low: datetime | None = None
     high: datetime | None = None
     schema_changes: list[str] = field(default_factory=list)  # since the last capture
+    # (pk, last_updated) captured with a last_updated past the source clock (+ skew), still ahead of it
+    future_dated: list[tuple[int, datetime]] = field(default_factory=list)
+    source_clock: datetime | None = None  # the source's localtimestamp, read in the capture's transaction
+    repairs: list[str] = field(default_factory=list)  # what was put right in the checkpoint, for the log
 
 
 @dataclass
@@ -59,16 +69,30 @@ class _Emitted:
         if not self.before.height:
             return frame
         before = self.before.cast({self.pk: frame.schema[self.pk]})
-        return frame.join(before, on=[self.pk, "last_updated"], how="anti", maintain_order="left")
+        # a null time (an unrepresentable last_updated) matches its own pair: captured once
+        return frame.join(before, on=[self.pk, "last_updated"], how="anti", maintain_order="left", nulls_equal=True)
 
     def add(self, frame: pl.DataFrame, window_start: datetime) -> None:
         # only pairs that can still fall inside the next window: a full snapshot keeps few
         pairs = frame.select(pl.col(self.pk).cast(pl.Int64), "last_updated")
-        self.new.append(pairs.filter(pl.col("last_updated") >= window_start))
+        self.new.append(pairs.filter(_in_window(window_start)))
 
-    def window(self, window_start: datetime) -> list[tuple[int, datetime]]:
-        frame = pl.concat([self.before, *self.new]).filter(pl.col("last_updated") >= window_start)
+    def window(self, window_start: datetime) -> list[tuple[int, datetime | None]]:
+        frame = pl.concat([self.before, *self.new]).filter(_in_window(window_start))
         return list(frame.unique(maintain_order=True).iter_rows())
+
+
+def _in_window(window_start: datetime) -> pl.Expr:
+    # a null time is re-read by every capture that reads past it (infinity), so its pair stays
+    return (pl.col("last_updated") >= window_start) | pl.col("last_updated").is_null()
+
+
+@dataclass(frozen=True)
+class CaptureWindow:
+    """How far below its mark a capture re-reads, and how far past the source clock a mark may go."""
+
+    lookback: timedelta = DEFAULT_LOOKBACK
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW
 
 
 def capture_changes(
@@ -76,7 +100,7 @@ def capture_changes(
     table: str,
     checkpoint: Checkpoint,
     spool_path: Path,
-    lookback: timedelta = DEFAULT_LOOKBACK,
+    window: CaptureWindow = CaptureWindow(),
 ) -> CaptureResult:
     """Write the table's new and changed rows to `spool_path` (parquet) and compute the next checkpoint.
 
@@ -86,10 +110,15 @@ def capture_changes(
     started = time.perf_counter()
     source = describe_source_table(conn, table)
     check_star_columns(source, checkpoint.source_schema)
+    # the transaction's start on the source's own clock, in the session's zone (as `last_updated` is)
+    source_clock = conn.execute("SELECT localtimestamp").fetchone()[0]
+    ceiling = source_clock + window.clock_skew
+    checkpoint, repairs = checkpoint.without_future_mark(ceiling)
     # the window's timestamps in the source's own precision, so pairs match exactly
     emitted = _Emitted(source.primary_key, checkpoint.window_frame(source.primary_key, _time_unit(source)))
-    with SpoolFile(spool_path, source.schema) as spool:
-        rows_read = _spool_new_rows(conn, source, checkpoint, lookback, spool, emitted)
+    with SpoolFile(spool_path, source.polled_schema) as spool:
+        rows_read = _spool_new_rows(conn, source, checkpoint, window.lookback, ceiling, spool, emitted)
+    after = _next_checkpoint(checkpoint, source, spool, emitted, window.lookback, ceiling)
     return CaptureResult(
         table=table,
         source=source,
@@ -97,12 +126,15 @@ def capture_changes(
         rows=spool.rows,
         bytes=spool_path.stat().st_size if spool.rows else 0,
         checkpoint_before=checkpoint,
-        checkpoint_after=_next_checkpoint(checkpoint, source, spool, emitted, lookback),
+        checkpoint_after=after,
         rows_read=rows_read,
         seconds=time.perf_counter() - started,
         low=spool.low,
         high=spool.high,
         schema_changes=describe_changes(source, checkpoint.source_schema),
+        future_dated=[(pk, at) for pk, at in after.window if at is not None and at > ceiling],
+        source_clock=source_clock,
+        repairs=repairs,
     )
 
 
@@ -115,6 +147,7 @@ def _spool_new_rows(
     source: SourceTable,
     checkpoint: Checkpoint,
     lookback: timedelta,
+    ceiling: datetime,
     spool: SpoolFile,
     emitted: _Emitted,
 ) -> int:
@@ -126,24 +159,33 @@ def _spool_new_rows(
         if frame.height == 0:
             continue
         spool.write(frame)
-        emitted.add(frame, _high_water(checkpoint, spool) - lookback)
+        emitted.add(frame, window_start(_high_water(checkpoint, spool, ceiling), lookback))
     return rows_read
 
 
-def _high_water(before: Checkpoint, spool: SpoolFile) -> datetime | None:
-    if spool.high is None:
+def _high_water(before: Checkpoint, spool: SpoolFile, ceiling: datetime) -> datetime | None:
+    """The highest `last_updated` captured, capped at `ceiling` (the source clock plus skew); never
+    below the mark before."""
+    seen = None if spool.high is None else min(spool.high, ceiling)
+    if seen is None:
         return before.high_water_mark
-    return spool.high if before.high_water_mark is None else max(before.high_water_mark, spool.high)
+    return seen if before.high_water_mark is None else max(before.high_water_mark, seen)
 
 
 def _next_checkpoint(
-    before: Checkpoint, source: SourceTable, spool: SpoolFile, emitted: _Emitted, lookback: timedelta
+    before: Checkpoint,
+    source: SourceTable,
+    spool: SpoolFile,
+    emitted: _Emitted,
+    lookback: timedelta,
+    ceiling: datetime,
 ) -> Checkpoint:
-    high_water = _high_water(before, spool)
+    high_water = _high_water(before, spool, ceiling)
+    window = emitted.window(window_start(high_water, lookback)) if spool.rows else list(before.window)
     return Checkpoint(
         table=before.table,
         high_water_mark=high_water,
-        window=emitted.window(high_water - lookback) if spool.rows else list(before.window),
+        window=window,
         last_batch_key=before.last_batch_key,
         batches=before.batches,
         rows=before.rows,

@@ -27,13 +27,29 @@ HISTORY_LIMIT = 500  # batches remembered per table: ~50 KB of JSON, days of 10-
 
 
 def _ts(value: datetime) -> str:
-    text = value.strftime(TS_FORMAT)
+    # TS_FORMAT, with the year always in four digits (strftime drops the zeros of year 1)
+    text = value.isoformat(timespec="microseconds")
     # milliseconds, as timestamp(3) has them; microseconds only if a widened column carries them
     return text[:-3] if value.microsecond % 1000 == 0 else text
 
 
 def _parse(text: str) -> datetime:
     return datetime.strptime(text, TS_FORMAT)
+
+
+def _ts_or_none(value: datetime | None) -> str | None:
+    return None if value is None else _ts(value)
+
+
+def _parse_or_none(text: str | None) -> datetime | None:
+    return None if text is None else _parse(text)
+
+
+def window_start(mark: datetime | None, lookback: timedelta) -> datetime:
+    """Where the window below `mark` starts (everything when there is no mark, or it is near year 1)."""
+    if mark is None or mark - datetime.min <= lookback:
+        return datetime.min
+    return mark - lookback
 
 
 @dataclass(frozen=True)
@@ -56,8 +72,9 @@ class BatchRecord:
 class Checkpoint:
     table: str
     high_water_mark: datetime | None = None
-    # (pk, last_updated) pairs captured at or after high_water_mark - lookback
-    window: list[tuple[int, datetime]] = field(default_factory=list)
+    # (pk, last_updated) pairs captured at or after high_water_mark - lookback; the time is None for a
+    # last_updated with no exact value (infinity, BC), which every capture past it reads again
+    window: list[tuple[int, datetime | None]] = field(default_factory=list)
     last_batch_key: str | None = None
     batches: int = 0
     rows: int = 0
@@ -66,7 +83,24 @@ class Checkpoint:
     history: list[BatchRecord] = field(default_factory=list)  # oldest first
 
     def lower_bound(self, lookback: timedelta) -> datetime | None:
-        return None if self.high_water_mark is None else self.high_water_mark - lookback
+        return None if self.high_water_mark is None else window_start(self.high_water_mark, lookback)
+
+    def without_future_mark(self, ceiling: datetime) -> tuple[Checkpoint, list[str]]:
+        """This checkpoint with a mark no later than `ceiling` (the source clock plus skew), and what
+        was put right. A mark past it was written before marks were capped. It goes back to the lowest
+        time of the batch that took it past (every change made after that batch is later than it; rows
+        captured since come again, and downstream absorbs them), else to the last mark a batch set, else
+        to a full snapshot. The window keeps its pairs: the future-dated rows don't come again."""
+        if self.high_water_mark is None or self.high_water_mark <= ceiling:
+            return self, []
+        took_it_past = [r.low for r in self.history if r.high > ceiling and r.low <= ceiling]
+        sane = [r.high for r in self.history if r.high <= ceiling]
+        mark = min(took_it_past) if took_it_past else max(sane) if sane else None
+        after = replace(self, high_water_mark=mark)
+        return after, [
+            f"checkpoint mark {_ts(self.high_water_mark)} was past the source clock (+ skew, {_ts(ceiling)}); "
+            f"moved back to {after.describe()}, so changes made since are captured"
+        ]
 
     def window_frame(self, pk: str, time_unit: str = "ms") -> pl.DataFrame:
         return pl.DataFrame(
@@ -77,10 +111,12 @@ class Checkpoint:
     def record_batch(self, key: str, low: datetime, high: datetime) -> None:
         self.history = [*self.history, BatchRecord(key, low, high)][-HISTORY_LIMIT:]
 
-    def with_stored_batch(self, key: str, rows: int, low: datetime, high: datetime) -> Checkpoint:
-        """This checkpoint once the batch at `key` is stored: new keys sort after it, and it is counted."""
+    def with_stored_batch(self, key: str, rows: int, low: datetime | None, high: datetime | None) -> Checkpoint:
+        """This checkpoint once the batch at `key` is stored: new keys sort after it, and it is counted.
+        (`low` and `high` are None when no row of the batch has a representable `last_updated`.)"""
         after = replace(self, last_batch_key=key, batches=self.batches + 1, rows=self.rows + rows)
-        after.record_batch(key, low, high)  # what a quarantine of this batch must recapture
+        if low is not None and high is not None:
+            after.record_batch(key, low, high)  # what a quarantine of this batch must recapture
         return after
 
     def describe(self) -> str:
@@ -91,7 +127,7 @@ class Checkpoint:
             {
                 "table": self.table,
                 "high_water_mark": None if self.high_water_mark is None else _ts(self.high_water_mark),
-                "window": [[pk, _ts(ts)] for pk, ts in self.window],
+                "window": [[pk, _ts_or_none(ts)] for pk, ts in self.window],
                 "last_batch_key": self.last_batch_key,
                 "batches": self.batches,
                 "rows": self.rows,
@@ -107,7 +143,7 @@ class Checkpoint:
         return cls(
             table=doc["table"],
             high_water_mark=None if doc["high_water_mark"] is None else _parse(doc["high_water_mark"]),
-            window=[(int(pk), _parse(ts)) for pk, ts in doc["window"]],
+            window=[(int(pk), _parse_or_none(ts)) for pk, ts in doc["window"]],
             last_batch_key=doc.get("last_batch_key"),
             batches=doc.get("batches", 0),
             rows=doc.get("rows", 0),

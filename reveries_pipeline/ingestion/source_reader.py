@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from reveries_pipeline.ingestion.source_schema import SourceTable
+from reveries_pipeline.ingestion.source_schema import SourceColumn, SourceTable
 
 CSV_BLOCK_SIZE = 8 << 20  # bytes of CSV parsed per record batch: bounds memory per step
 
@@ -24,7 +24,7 @@ def rows_updated_since(
     conn: psycopg.Connection, source: SourceTable, lower_bound: datetime | None
 ) -> Iterator[pa.Table]:
     """Every row with `last_updated >= lower_bound` (every row when it is None), block by block."""
-    read_options, parse_options, convert_options = _csv_options(source.schema)
+    read_options, parse_options, convert_options = _csv_options(source.polled_schema)
     with conn.cursor() as cur, cur.copy(_copy_query(source, lower_bound)) as copy:
         for block in _csv_blocks(copy):
             yield pacsv.read_csv(
@@ -50,8 +50,31 @@ def _csv_blocks(copy, block_bytes: int = CSV_BLOCK_SIZE):
         yield bytes(buffer)
 
 
+def _guarded(column: SourceColumn) -> sql.Composable:
+    """The column, or null where its value has no Arrow value (that value goes to UNREPRESENTABLE)."""
+    bad = column.unrepresentable()
+    col = sql.Identifier(column.name)
+    return col if bad is None else sql.SQL("CASE WHEN {} THEN NULL ELSE {} END AS {}").format(bad, col, col)
+
+
+def _unrepresentable_json(source: SourceTable) -> sql.Composable:
+    """JSON {column: exact source text} of the row's values that have no Arrow value; null when none."""
+    guarded = [(c, bad) for c in source.source_columns if (bad := c.unrepresentable()) is not None]
+    if not guarded:
+        return sql.SQL("NULL::text")
+    pairs = sql.SQL(" || ").join(
+        sql.SQL("jsonb_build_object({}::text, CASE WHEN {} THEN {}::text END)").format(
+            sql.Literal(c.name), bad, sql.Identifier(c.name)
+        )
+        for c, bad in guarded
+    )
+    # the JSON is only built for the rare row that needs it
+    any_bad = sql.SQL(" OR ").join(bad for _, bad in guarded)
+    return sql.SQL("CASE WHEN {} THEN jsonb_strip_nulls({})::text END").format(any_bad, pairs)
+
+
 def _copy_query(source: SourceTable, lower_bound: datetime | None) -> sql.Composed:
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in source.columns)
+    cols = sql.SQL(", ").join([*(_guarded(c) for c in source.source_columns), _unrepresentable_json(source)])
     where = sql.SQL("")
     if lower_bound is not None:
         # COPY takes no bind parameters; Literal quotes the value safely on the client.

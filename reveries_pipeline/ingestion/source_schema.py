@@ -3,6 +3,11 @@
 Every column gets an exact Arrow type or, when there is none (unconstrained numeric, json, uuid,
 arrays, intervals...), its text exactly as COPY writes it: a new or retyped column never stops a
 capture. Each batch records the source schema it was written with (see `SourceTable.schema`).
+
+Some values of a typed column have no Arrow value: `NaN` in a numeric(p,s), `infinity` or a BC or
+year-10000 timestamp or date. One such value must not stop the table, so the capture reads it as
+null in its column and keeps its exact text in the row's UNREPRESENTABLE column (JSON {column: text});
+processing rejects the row, naming the column and the value, when the star schema reads that column.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from reveries_pipeline.catalog import TypeFamily
 SOURCE_TABLE_KEY = "reveries.source_table"
 SOURCE_SCHEMA_KEY = "reveries.source_schema"  # JSON {column: postgres type}, in column order
 FINGERPRINT_KEY = "reveries.schema_fingerprint"
+# Per row: JSON {column: source text} of the values the typed columns could not hold (null: none).
+UNREPRESENTABLE = "_unrepresentable"
 # Per-field metadata.
 POSTGRES_TYPE_KEY = "postgres_type"
 TYPE_FAMILY_KEY = "type_family"
@@ -72,6 +79,16 @@ class SourceColumn:
     family: TypeFamily | None
     nullable: bool
 
+    def unrepresentable(self) -> sql.Composable | None:
+        """SQL that is true where this column holds a value its Arrow type can't (None: every value fits)."""
+        col = sql.Identifier(self.name)
+        if pa.types.is_decimal(self.arrow_type):
+            return sql.SQL("{} IN ('NaN', 'Infinity', '-Infinity')").format(col)
+        if pa.types.is_timestamp(self.arrow_type) or pa.types.is_date(self.arrow_type):
+            # infinities, BC dates and years past 9999 (PostgreSQL has them; Arrow and Python don't)
+            return sql.SQL("(NOT isfinite({0}) OR extract(year FROM {0}) NOT BETWEEN 1 AND 9999)").format(col)
+        return None
+
     def field(self) -> pa.Field:
         metadata = {POSTGRES_TYPE_KEY: self.pg_type}
         if self.family is not None:
@@ -100,6 +117,16 @@ class SourceTable:
     def fingerprint(self) -> str:
         """Short and stable: the same columns with the same types give the same fingerprint."""
         return hashlib.sha256(json.dumps(list(self.pg_types.items())).encode()).hexdigest()[:16]
+
+    @cached_property
+    def polled_schema(self) -> pa.Schema:
+        """The schema of a polled batch: the source columns, then UNREPRESENTABLE. A column that may
+        hold a value with no Arrow value is nullable: that value is read as null."""
+        fields = [
+            f.with_nullable(True) if c.unrepresentable() is not None else f
+            for c, f in zip(self.source_columns, self.schema, strict=True)
+        ]
+        return pa.schema([*fields, pa.field(UNREPRESENTABLE, pa.string())], metadata=self.schema.metadata)
 
     @cached_property
     def schema(self) -> pa.Schema:

@@ -92,9 +92,10 @@ class SpoolFile:
     high: datetime | None = None
 
     def write(self, frame: pl.DataFrame) -> None:
+        # nulls (a last_updated with no exact value) are left out of the range
         lo, hi = frame["last_updated"].min(), frame["last_updated"].max()
-        self.low = lo if self.low is None else min(self.low, lo)
-        self.high = hi if self.high is None else max(self.high, hi)
+        self.low = min((v for v in (self.low, lo) if v is not None), default=None)
+        self.high = max((v for v in (self.high, hi) if v is not None), default=None)
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # the schema carries the source schema as metadata: every batch records what it was written with

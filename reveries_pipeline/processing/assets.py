@@ -6,12 +6,13 @@ emitted yet, stores each table through the parquet IO manager, then commits its 
 last). The UI still shows every table as its own asset, `processed/<table>`, with its checks.
 """
 
+import datetime
 import time
 from collections.abc import Iterator
 
 import polars as pl
 from dagster import AssetExecutionContext, AssetOut, Config, MetadataValue, Output, multi_asset
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from reveries_pipeline.asset_keys import PROCESSED_GROUP, processed_key, raw_key
 from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES, SOURCE_TABLE_NAMES, STAR_TABLE_NAMES
@@ -26,6 +27,7 @@ from reveries_pipeline.processing.schemas import column_schema
 from reveries_pipeline.processing.settle import settle_pass
 from reveries_pipeline.processing.state import ProcessingState, ProcessingStateStore
 from reveries_pipeline.processing.transforms import ProcessingResult, transform
+from reveries_pipeline.processing.validation import DateWindow
 from reveries_pipeline.resources import ObjectStore
 
 # Dagster's standard metadata keys, which the catalog shows in its columns and row-count views.
@@ -41,6 +43,28 @@ class ProcessingConfig(Config):
         "state, and remodel every raw batch in order. The warehouse stage empties the warehouse itself, "
         "in its load transaction (rebuild_job sets this).",
     )
+    earliest_business_date: str = Field(
+        default=str(DateWindow.earliest),
+        description="ISO date: a row with an earlier date (a timestamp's day, or a text date) is rejected.",
+    )
+    latest_business_date: str = Field(
+        default=str(DateWindow.latest),
+        description="ISO date: a row with a later date is rejected (a year 2999 would stretch dim_date).",
+    )
+
+    @model_validator(mode="after")
+    def _valid_date_window(self):
+        self.date_window()  # raises ValueError naming the bad field or the empty window
+        return self
+
+    def date_window(self) -> DateWindow:
+        bounds = {}
+        for name in ("earliest_business_date", "latest_business_date"):
+            try:
+                bounds[name] = datetime.date.fromisoformat(getattr(self, name))
+            except ValueError:
+                raise ValueError(f"{name} must be an ISO date (YYYY-MM-DD), not {getattr(self, name)!r}") from None
+        return DateWindow(bounds["earliest_business_date"], bounds["latest_business_date"])
 
 
 def _table_out(table: str) -> AssetOut:
@@ -157,7 +181,7 @@ def star_schema_tables(
     started = time.perf_counter()
     store = ProcessingStateStore(processed_lake)
     pending, state = _begin_pass(context, config, ingestion_lake, store)
-    result = transform(pending.changes, state.current)
+    result = transform(pending.changes, state.current, config.date_window())
     held = settle_pass(result, state, pending.checkpoint_before)
     rejects_key = write_rejects(processed_lake, result.rejects)
     if rejects_key:

@@ -10,6 +10,8 @@ per-row problem note:
   can't be (an int past int32, a decimal with more places than the target, unparseable text) is
   left null and named in the row's problem note, so the row is rejected rather than silently altered;
 - a star column missing from the batch is an error: that drift matters, and ingestion flags it;
+- a star column whose source value had no exact value at capture (`NaN`, `infinity`, a BC date: its
+  text is in the batch's UNREPRESENTABLE column) is named in the row's problem note too;
 - every other column is dropped (it stays in the raw batch, which a reject names).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from reveries_pipeline.catalog import SOURCE_TABLES, TypeFamily
+from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE
 from reveries_pipeline.processing.raw import CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
 
 # Decimals are read through a wide exact type, then narrowed; a narrowing that changes the value
@@ -55,13 +58,21 @@ def _type_name(dtype: pl.DataType) -> str:
     return "timestamp" if isinstance(dtype, pl.Datetime) else str(dtype).lower()
 
 
-def _problem_note(checked: list[tuple[str, pl.DataType, TypeFamily]]) -> pl.Expr:
+def _unrepresentable_note(column: str) -> pl.Expr:
+    """The capture's note for a value of `column` that had no exact value (null where it had one)."""
+    text = pl.col(UNREPRESENTABLE).str.json_path_match(f"$.{column}")
+    return pl.when(text.is_not_null()).then(pl.format(f"{column}: source value '{{}}' has no exact value", text))
+
+
+def _problem_note(checked: list[tuple[str, pl.DataType, TypeFamily]], has_unrepresentable: bool) -> pl.Expr:
     notes = [
         pl.when(_lossy(c, target, family)).then(
             pl.format(f"{c}: cannot read '{{}}' as {_type_name(target)} without loss", pl.col(c).cast(pl.String))
         )
         for c, target, family in checked
     ]
+    if has_unrepresentable:  # batches captured before the column existed have none
+        notes += [_unrepresentable_note(c) for c, _, _ in checked]
     note = pl.concat_str(notes, separator="; ", ignore_nulls=True)
     return pl.when(note != "").then(note)  # null when every value was read without loss
 
@@ -80,7 +91,8 @@ def conform_raw_batch(table: str, frame: pl.DataFrame, source_key: str) -> pl.Da
         _read_as(column, frame.schema[column], target, family).alias(f"__conformed_{column}")
         for column, target, family in checked
     ]
-    with_converted = frame.with_columns(converted).with_columns(_problem_note(checked).alias(CONFORM_PROBLEM))
+    note = _problem_note(checked, UNREPRESENTABLE in frame.columns)
+    with_converted = frame.with_columns(converted).with_columns(note.alias(CONFORM_PROBLEM))
     return with_converted.select(
         *[pl.col(f"__conformed_{c}").alias(c) for c in RAW_SCHEMAS[table].names()],
         pl.lit(source_key, dtype=pl.String).alias(SOURCE_KEY),

@@ -23,7 +23,13 @@ from reveries_pipeline.processing.currencies import currency_lookup_frame
 from reveries_pipeline.processing.dim_date import dim_date_for_facts
 from reveries_pipeline.processing.raw import PRIMARY_KEY, SOURCE_KEY, raw_frame
 from reveries_pipeline.processing.schemas import TARGET_SCHEMAS, as_target
-from reveries_pipeline.processing.validation import combined_rejects, no_rejects, reject_rows, validate_changes
+from reveries_pipeline.processing.validation import (
+    DateWindow,
+    combined_rejects,
+    no_rejects,
+    reject_rows,
+    validate_changes,
+)
 
 # The source tables dimensions join through: their latest row per key is kept between passes.
 STATE_TABLES: tuple[str, ...] = ("address", "department", "staff", "counterparty")
@@ -196,9 +202,14 @@ def _in_target_order(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]
     }
 
 
-def transform(changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame]) -> ProcessingResult:
-    """One processing pass: see the module docstring."""
-    valid, rejects = validate_changes(changes)
+BUSINESS_DATES = DateWindow()  # the default window: 1900-01-01..2100-12-31
+
+
+def transform(
+    changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame], window: DateWindow = BUSINESS_DATES
+) -> ProcessingResult:
+    """One processing pass: see the module docstring. Dates outside `window` are rejected."""
+    valid, rejects = validate_changes(changes, window)
     latest, changed = _merge_state(valid, state)
     counterparty, counterparty_rejects = _dim_counterparty(latest, changed)
     staff, staff_rejects = _dim_staff(latest, changed)

@@ -1,11 +1,16 @@
 """Which raw rows a pass can model, and reject rows for the others.
 
-A row is rejected when a value it can't go on without is null, a text date doesn't parse, or
-conform.py couldn't read one of its values without loss. A reject names the table, the raw batch
-(`source_key`), the primary key, every reason, and the row as processing read it (JSON).
+A row is rejected when a value it can't go on without is null, a text date doesn't parse, a date
+falls outside the business date window (a year 0, 2999 or +12345 can't become a dim_date day, and a
+0001/9999 pair would stretch dim_date over millions of days), or conform.py couldn't read one of its
+values without loss. A reject names the table, the raw batch (`source_key`), the primary key, every
+reason, and the row as processing read it (JSON).
 """
 
 from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -35,6 +40,31 @@ _DATE_TEXT: dict[str, tuple[str, ...]] = {
     "purchase_order": ("agreed_delivery_date", "agreed_payment_date"),
     "payment": ("payment_date",),
 }
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The business dates a row may carry (timestamps by their date, text dates once parsed)."""
+
+    earliest: datetime.date = datetime.date(1900, 1, 1)
+    latest: datetime.date = datetime.date(2100, 12, 31)
+
+    def __post_init__(self) -> None:
+        if self.earliest > self.latest:
+            raise ValueError(f"the date window is empty: {self.earliest} is after {self.latest}")
+
+    def outside(self, value: pl.Expr) -> pl.Expr:
+        """True where a date or timestamp value falls outside the window (null: false)."""
+        day = value.cast(pl.Date)
+        return day.is_not_null() & ((day < self.earliest) | (day > self.latest))
+
+    def __str__(self) -> str:
+        return f"{self.earliest}..{self.latest}"
+
+
+def _dated(table: str) -> tuple[str, ...]:
+    """The table's timestamp and date star columns."""
+    return tuple(c for c, dtype in RAW_SCHEMAS[table].items() if dtype.is_temporal())
 
 
 def _required(table: str) -> tuple[str, ...]:
@@ -67,7 +97,7 @@ def _parsed_date(column: str) -> pl.Expr:
     return pl.col(column).str.to_date("%Y-%m-%d", strict=False)
 
 
-def _validate(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _validate(table: str, frame: pl.DataFrame, window: DateWindow) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a conformed raw frame into (valid rows, rejects). Valid rows of fact tables have their
     text date columns replaced by parsed dates; every valid (pk, last_updated) appears once."""
     date_cols = _DATE_TEXT.get(table, ())
@@ -75,14 +105,21 @@ def _validate(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     unreadable = pl.col(CONFORM_PROBLEM).is_not_null()
     null_checks = [(c, pl.col(c).is_null() & ~unreadable) for c in _required(table)]
     parse_checks = [(c, pl.col(c).is_not_null() & pl.col(f"__parsed_{c}").is_null()) for c in date_cols]
-    checks = [*null_checks, *parse_checks, (CONFORM_PROBLEM, unreadable)]
+    window_checks = [(c, window.outside(pl.col(c))) for c in _dated(table)]
+    window_checks += [(c, window.outside(pl.col(f"__parsed_{c}"))) for c in date_cols]
+    checks = [*null_checks, *parse_checks, *window_checks, (CONFORM_PROBLEM, unreadable)]
 
     lf = frame.lazy().with_columns([_parsed_date(c).alias(f"__parsed_{c}") for c in date_cols])
     df = lf.with_columns(pl.any_horizontal([cond for _, cond in checks]).alias("__bad")).collect()
 
+    outside = f"is outside the business date window {window}"
     reason = pl.concat_str(
         [pl.when(cond).then(pl.lit(f"{c}: required value is null")) for c, cond in null_checks]
         + [pl.when(cond).then(pl.format(f"{c}: cannot parse '{{}}' as a date", pl.col(c))) for c, cond in parse_checks]
+        + [
+            pl.when(cond).then(pl.format(f"{c}: '{{}}' {outside}", pl.col(c).cast(pl.String)))
+            for c, cond in window_checks
+        ]
         + [pl.col(CONFORM_PROBLEM)],
         separator="; ",
         ignore_nulls=True,
@@ -102,12 +139,14 @@ def _validate(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     return good, rejects
 
 
-def validate_changes(changes: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], list[pl.DataFrame]]:
+def validate_changes(
+    changes: dict[str, pl.DataFrame], window: DateWindow
+) -> tuple[dict[str, pl.DataFrame], list[pl.DataFrame]]:
     """Every raw table's valid rows of this pass (a table without changes: none), and the rejects."""
     valid: dict[str, pl.DataFrame] = {}
     rejects: list[pl.DataFrame] = []
     for table in RAW_SCHEMAS:
-        good, bad = _validate(table, raw_frame(table, changes.get(table)))
+        good, bad = _validate(table, raw_frame(table, changes.get(table)), window)
         valid[table] = good
         if bad.height:
             rejects.append(bad)
