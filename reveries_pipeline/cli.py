@@ -53,7 +53,8 @@ def main() -> None:
 
 @main.group()
 def totesys() -> None:
-    """The totesys source database: seed it, or keep it changing like the live system."""
+    """The totesys source database: seed it, keep it changing like the live system, or print the SQL
+    that sets it up for logical change capture."""
 
 
 @totesys.command()
@@ -77,7 +78,8 @@ def seed(scale: float, seed_value: int, yes: bool) -> None:
     """Replace the contents of totesys with generated data of the real database's shape (COPY-loaded).
 
     The embedded default is replaced freely. A database set by TOTESYS_DSN is replaced only with
-    --yes (or a yes at a terminal): its tables are recreated and emptied (TRUNCATE ... CASCADE).
+    --yes (or a yes at a terminal): its tables are created if missing and emptied (TRUNCATE ...
+    CASCADE).
     The lake and warehouse built from earlier data are left alone: `reveries demo` starts over on
     the embedded default, and against real endpoints you choose what to reset (docs/runbook.md)."""
     from reveries_pipeline.totesys.seed import seed_totesys
@@ -228,7 +230,8 @@ def _print_warehouse_summary() -> None:
     "--persist/--no-persist",
     default=False,
     show_default=True,
-    help="Record the run in the project's Dagster instance (dagster.yaml) so the UI shows it.",
+    help="Record the run in the project's Dagster instance (.reveries/dagster_home, or DAGSTER_HOME) so the UI "
+    "of `reveries dev` shows it.",
 )
 @click.option(
     "--log-level",
@@ -238,7 +241,7 @@ def _print_warehouse_summary() -> None:
     help="DEBUG adds Dagster's own events (step starts and ends, outputs, check results).",
 )
 def run(job_name: str, persist: bool, log_level: str) -> None:
-    """Run the pipeline once, in this process, and print the warehouse summary."""
+    """Run a job once, in this process; after etl_job or warehouse_job, print the warehouse summary."""
     if persist:
         _prepare_instance_env()
     ok = _execute_job(job_name, log_level)
