@@ -85,8 +85,9 @@ class SourceColumn:
         if pa.types.is_decimal(self.arrow_type):
             return sql.SQL("{} IN ('NaN', 'Infinity', '-Infinity')").format(col)
         if pa.types.is_timestamp(self.arrow_type) or pa.types.is_date(self.arrow_type):
-            # infinities, BC dates and years past 9999 (PostgreSQL has them; Arrow and Python don't)
-            return sql.SQL("(NOT isfinite({0}) OR extract(year FROM {0}) NOT BETWEEN 1 AND 9999)").format(col)
+            # infinities, BC dates and years past 9999 (PostgreSQL has them; Arrow and Python don't);
+            # two comparisons are far cheaper per row than isfinite() and extract()
+            return sql.SQL("NOT ({0} >= '0001-01-01' AND {0} < '10000-01-01')").format(col)
         return None
 
     def field(self) -> pa.Field:
