@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
+import pyarrow as pa
 from dagster import Failure, MetadataValue
 
 from reveries_pipeline.ingestion.drift import SchemaDriftError
 from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
+from reveries_pipeline.resources.untrusted import bounded
 
 
 class SourceUnreachable(Exception):
@@ -43,6 +45,11 @@ def _classify(table: str, where: str, exc: BaseException) -> TableFailure:
         return TableFailure(table, f"raw/{table}: not attempted, totesys at {where} was unreachable", False)
     if isinstance(exc, SchemaDriftError):
         return TableFailure(table, str(exc), True, exc)
+    if isinstance(exc, pa.ArrowInvalid):
+        # a source value the capture has no guard for: the same rows fail again, so retrying can't help
+        return TableFailure(
+            table, f"raw/{table}: a source value can't be read as its column's type: {bounded(str(exc))}", True, exc
+        )
     if isinstance(exc, psycopg.Error | LookupError | TypeError):
         return TableFailure(table, f"raw/{table}: capture from totesys at {where} failed: {exc}", True, exc)
     # anything else (the bucket, the local disk) may pass: let the RetryPolicy try again
