@@ -85,7 +85,10 @@ def _bucket(env, var: str, local_name: str, required: bool, prefix: str = "") ->
 def _s3(env) -> S3Resource:
     """dagster-aws's S3 client settings: the AWS chain (endpoint, region, credentials) from the
     environment, with AWS_MAX_ATTEMPTS attempts per call when set."""
-    return S3Resource(max_attempts=int(_set(env, "AWS_MAX_ATTEMPTS") or DEFAULT_S3_ATTEMPTS))
+    raw = _set(env, "AWS_MAX_ATTEMPTS") or str(DEFAULT_S3_ATTEMPTS)
+    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+        raise ConfigurationError(f"AWS_MAX_ATTEMPTS must be a whole number from 1 to 50, not {raw!r}")
+    return S3Resource(max_attempts=int(raw))
 
 
 def build_resources(env: Mapping[str, str] = os.environ) -> dict:

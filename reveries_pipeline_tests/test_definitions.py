@@ -163,3 +163,11 @@ def test_persistent_instance_is_the_project_settings_on_postgres(make_database, 
 def test_throwaway_instance_config_has_no_private_storage_class():
     text = (ROOT / "dagster.yaml").read_text()
     assert "storage:" not in text and "module:" not in text
+
+
+@pytest.mark.parametrize("attempts", ["abc", "0", "-3", "1000"])
+def test_a_bad_aws_max_attempts_is_refused_with_its_name(attempts):
+    with pytest.raises(
+        ConfigurationError, match=f"AWS_MAX_ATTEMPTS must be a whole number from 1 to 50, not '{attempts}'"
+    ):
+        build_resources({"AWS_MAX_ATTEMPTS": attempts})

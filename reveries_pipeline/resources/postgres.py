@@ -136,8 +136,10 @@ class PostgresResource(ConfigurableResource):
     )
     embedded_database: str = Field(default="", description="Database on the embedded server when dsn is empty.")
     schema_name: str = Field(default="", description="search_path for every session (branch deployments).")
-    pool_max_size: int = Field(default=4, description="Connections kept per process.")
-    connect_timeout_s: int = Field(default=10, description="Seconds before a connection attempt fails.")
+    pool_max_size: int = Field(default=4, ge=1, le=100, description="Connections kept per process (1 to 100).")
+    connect_timeout_s: int = Field(
+        default=10, ge=1, le=600, description="Seconds before a connection attempt fails (1 to 600)."
+    )
 
     _pools: ClassVar[dict[str, ConnectionPool]] = {}
     _pools_lock: ClassVar[threading.Lock] = threading.Lock()

@@ -98,3 +98,11 @@ def test_a_failed_connection_is_scrubbed_transient_and_chains_nothing(pg_server)
         assert raised.value.__cause__ is None and raised.value.__context__ is None
         text = _full_text(raised.value)
         assert PASSWORD not in text and quote(PASSWORD, safe="") not in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("pool_max_size", 0), ("connect_timeout_s", 0), ("connect_timeout_s", -5)]
+)
+def test_pool_settings_out_of_range_are_refused(field, value):
+    with pytest.raises(ValueError, match=field):
+        PostgresResource(dsn="postgresql://u@localhost/db", **{field: value})
