@@ -137,20 +137,24 @@ def simulate(interval: float, iterations: int | None, seed_value: int | None) ->
 
 
 @totesys.command("setup-cdc")
-@click.option("--drop", is_flag=True, help="Print the script that removes the slot and publication instead.")
-def setup_cdc(drop: bool) -> None:
+def setup_cdc() -> None:
     """Print the SQL a DBA runs once on totesys for logical change capture (a publication, REPLICA
     IDENTITY FULL, a replication slot). Nothing is run here: pipe it to psql as the tables' owner.
+    `reveries totesys drop-cdc` prints the script that undoes it."""
+    from reveries_pipeline.ingestion.logical.setup import setup_sql
 
-    --drop prints the script that removes them, for retiring logical capture or, after the slot was
-    lost or invalidated, before a new initial snapshot."""
-    from reveries_pipeline.ingestion.logical.setup import drop_sql, setup_sql
-
-    if drop:
-        click.echo(drop_sql(), nl=False)
-        return
     click.echo(setup_sql(), nl=False)
-    click.echo("-- To remove it: reveries totesys setup-cdc --drop")
+    click.echo("-- To remove it: reveries totesys drop-cdc")
+
+
+@totesys.command("drop-cdc")
+def drop_cdc() -> None:
+    """Print the SQL that removes the slot and publication setup-cdc made: for retiring logical
+    capture or, after the slot was lost or invalidated, before a new initial snapshot. Nothing is run
+    here: pipe it to psql."""
+    from reveries_pipeline.ingestion.logical.setup import drop_sql
+
+    click.echo(drop_sql(), nl=False)
 
 
 def _confirm_or_refuse(question: str, refusal: str, yes: bool) -> None:

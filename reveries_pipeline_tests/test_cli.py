@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     ["totesys", "seed"],
     ["totesys", "simulate"],
     ["totesys", "setup-cdc"],
+    ["totesys", "drop-cdc"],
     ["run"],
     ["demo"],
     ["rebuild"],
@@ -118,8 +119,8 @@ def test_setup_cdc_prints_the_scripts_and_runs_nothing():
 
     setup = CliRunner().invoke(main, ["totesys", "setup-cdc"])
     assert setup.exit_code == 0, setup.output
-    assert setup.output.startswith(setup_sql()) and "reveries totesys setup-cdc --drop" in setup.output
-    drop = CliRunner().invoke(main, ["totesys", "setup-cdc", "--drop"])
+    assert setup.output.startswith(setup_sql()) and "reveries totesys drop-cdc" in setup.output
+    drop = CliRunner().invoke(main, ["totesys", "drop-cdc"])
     assert drop.exit_code == 0 and drop.output == drop_sql()
 
 

@@ -93,6 +93,12 @@ def describe(blockers: list[BlockingSession]) -> str:
     return "; ".join(map(str, blockers))
 
 
+def _terminate_statement(blockers: list[BlockingSession]) -> str:
+    """The statement that ends the blocking sessions, with their real pids: it works when pasted."""
+    pids = ", ".join(str(b.pid) for b in blockers) or "<pid>"
+    return f"SELECT pg_terminate_backend(pid) FROM unnest(ARRAY[{pids}]) AS pid;"
+
+
 class WarehouseLockTimeout(RuntimeError):
     """A statement that needs a strong lock did not get it within lock_timeout; names who holds it."""
 
@@ -100,8 +106,8 @@ class WarehouseLockTimeout(RuntimeError):
         self.action, self.timeout_s, self.blockers = action, timeout_s, blockers
         super().__init__(
             f"{action}: gave up after waiting {timeout_s:g}s (lock_timeout) for locks held by other "
-            f"sessions: {describe(blockers)}. Let those transactions finish (or end them, e.g. "
-            f"SELECT pg_terminate_backend(pid)) and run again; `lock_timeout_seconds` in the "
+            f"sessions: {describe(blockers)}. Let those transactions finish (or end them: "
+            f"{_terminate_statement(blockers)}) and run again; `lock_timeout_seconds` in the "
             f"warehouse_tables config sets the wait."
         )
 

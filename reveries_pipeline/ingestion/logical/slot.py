@@ -12,7 +12,7 @@ from reveries_pipeline.ingestion.logical.settings import LogicalCaptureSettings
 
 _RESNAPSHOT = (
     "The changes it held since the last capture can't be read any more: re-snapshot. Drop what is left"
-    " of the slot (`reveries totesys setup-cdc` prints the drop SQL), run the initial snapshot (it creates"
+    " of the slot (`reveries totesys drop-cdc` prints the SQL), run the initial snapshot (it creates"
     " the slot again) and load its batches before capturing changes again."
 )
 
