@@ -19,6 +19,7 @@ from rich.table import Table
 
 from reveries_pipeline import config
 from reveries_pipeline.embedded import dsn_or_embedded
+from reveries_pipeline.resources.postgres import check_dsn
 
 console = Console(stderr=True)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,17 +30,39 @@ def _prepare_instance_env() -> None:
     at DAGSTER_PG_URL (the embedded `dagster` database when unset). A DAGSTER_HOME you set is yours."""
     from reveries_pipeline.dagster_instance import prepare_dagster_home, sqlalchemy_url
 
+    configured = config.env_value("DAGSTER_PG_URL")
+    if configured:  # checked as libpq sees it, before SQLAlchemy's driver name is added
+        configured = check_dsn(configured.replace("+psycopg2://", "://", 1), "DAGSTER_PG_URL")
     if "DAGSTER_HOME" in os.environ:
-        if os.environ.get("DAGSTER_PG_URL"):
-            os.environ["DAGSTER_PG_URL"] = sqlalchemy_url(os.environ["DAGSTER_PG_URL"])
+        if configured:
+            os.environ["DAGSTER_PG_URL"] = sqlalchemy_url(configured)
         return
     from reveries_pipeline.embedded import embedded_dsn
 
-    postgres_url = config.env_value("DAGSTER_PG_URL") or embedded_dsn("dagster")
+    postgres_url = configured or embedded_dsn("dagster")
     prepare_dagster_home(config.reveries_home() / "dagster_home", postgres_url)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _dsn(variable: str, database: str) -> str:
+    """The DSN in `variable`, checked (a malformed one raises InvalidDsnError naming the variable,
+    never its password), or the embedded default's `database`."""
+    configured = config.env_value(variable)
+    return check_dsn(configured, variable) if configured else dsn_or_embedded(variable, database)
+
+
+class _ReveriesGroup(click.Group):
+    """Turns a malformed DSN into one line naming its variable (never the password), not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from reveries_pipeline.resources.postgres import InvalidDsnError
+
+        try:
+            return super().invoke(ctx)
+        except InvalidDsnError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_ReveriesGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Reveries: totesys -> raw lake -> star-schema parquet -> PostgreSQL warehouse, on Dagster.
 
@@ -126,7 +149,7 @@ def simulate(interval: float, iterations: int | None, seed_value: int | None) ->
 
     try:
         run_simulation(
-            dsn_or_embedded(config.TOTESYS_DSN, "totesys"),
+            _dsn(config.TOTESYS_DSN, "totesys"),
             interval_s=interval,
             iterations=iterations,
             seed=seed_value,
@@ -174,7 +197,8 @@ def _dsn_to_seed(yes: bool) -> str:
 
     configured = config.env_value(config.TOTESYS_DSN)
     if configured is None:
-        return dsn_or_embedded(config.TOTESYS_DSN, "totesys")
+        return _dsn(config.TOTESYS_DSN, "totesys")
+    configured = check_dsn(configured, config.TOTESYS_DSN)
     where = f"{redact_dsn(configured)} (set by {config.TOTESYS_DSN}, not the embedded default)"
     effect = "every totesys table in it is emptied (TRUNCATE ... CASCADE) and filled with generated data"
     _confirm_or_refuse(f"Seed {where}? {effect}.", f"refusing to seed {where}: {effect}", yes)
@@ -202,7 +226,7 @@ def _print_warehouse_summary() -> None:
 
     from reveries_pipeline.warehouse.report import row_counts, top_designs
 
-    with psycopg.connect(dsn_or_embedded(config.WAREHOUSE_DSN, "warehouse")) as conn:
+    with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
         counts = row_counts(conn)
         designs = top_designs(conn)
     table = Table("warehouse table", "rows", title="Warehouse row counts")
@@ -273,7 +297,7 @@ def _reset_embedded_derived_state() -> None:
     if config.PROCESSED_BUCKET_URL not in kept:
         reset_derived_state(ObjectStore(url=str(config.embedded_bucket_dir("processed"))))
     if config.WAREHOUSE_DSN not in kept:
-        with psycopg.connect(dsn_or_embedded(config.WAREHOUSE_DSN, "warehouse")) as conn:
+        with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
             empty_warehouse(conn)
     if kept:
         console.print(f"[yellow]not reset (configured by you): {', '.join(kept)}[/]")
@@ -388,7 +412,7 @@ def dashboard(port: int) -> None:
     """Serve the live sales dashboard over the warehouse (WAREHOUSE_DSN or the embedded default)."""
     from reveries_pipeline.dashboard.server import serve
 
-    sys.exit(serve(port=port, warehouse_dsn=dsn_or_embedded(config.WAREHOUSE_DSN, "warehouse")))
+    sys.exit(serve(port=port, warehouse_dsn=_dsn(config.WAREHOUSE_DSN, "warehouse")))
 
 
 @main.command()

@@ -12,6 +12,8 @@ import psycopg
 import pytest
 from dagster import DagsterInstance, build_run_status_sensor_context, job, materialize, op, serialize_value
 
+from reveries_pipeline.resources.postgres import InvalidDsnError
+
 pytestmark = pytest.mark.hostile
 
 # (variable, DSN template, password): {pw} is replaced by the password as an operator would paste it.
@@ -135,3 +137,25 @@ def test_a_libpq_error_quoting_the_password_is_scrubbed_from_the_step_failure(mo
         "event log": "\n".join(serialize_value(entry) for entry in instance.all_logs(result.run_id)),
     }
     assert _leaks(haystacks, password) == {where: [] for where in haystacks}
+
+
+@pytest.mark.parametrize(
+    ("variable", "command"),
+    [
+        ("TOTESYS_DSN", ["totesys", "simulate", "--iterations", "1"]),
+        ("TOTESYS_DSN", ["totesys", "seed", "--yes"]),
+        ("WAREHOUSE_DSN", ["dashboard"]),
+        ("DAGSTER_PG_URL", ["run", "--persist"]),
+    ],
+)
+def test_the_cli_names_a_malformed_dsn_in_one_line_without_its_password(variable, command, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from reveries_pipeline.cli import main
+
+    monkeypatch.setenv("REVERIES_HOME", str(tmp_path))  # never the developer's embedded default
+    monkeypatch.setenv(variable, "postgresql://reveries:s3cr3t p@ss@127.0.0.1:5432/db")
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1 and not isinstance(result.exception, InvalidDsnError), result.output
+    assert result.output.startswith(f"Error: {variable} is not a valid PostgreSQL DSN:"), result.output
+    assert "s3cr3t" not in result.output and "p@ss" not in result.output and "Traceback" not in result.output
