@@ -286,11 +286,17 @@ class _S3Backend:
             return body.read()
 
     def read_tail(self, key: str, nbytes: int) -> tuple[bytes, int] | None:
+        from botocore.exceptions import ClientError
+
         # One suffix-range GET: the object's last bytes, and its whole size from Content-Range (no HEAD).
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._k(key), Range=f"bytes=-{nbytes}")
         except self.client.exceptions.NoSuchKey:
             return None
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b"", 0  # S3 has no range of an empty object
+            raise
         with closing(response["Body"]) as body:
             data = body.read()
         content_range = response.get("ContentRange")
