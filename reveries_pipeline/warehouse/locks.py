@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 _WRITER_LOCK = "reveries_warehouse_writer:"
@@ -95,8 +96,10 @@ def describe(blockers: list[BlockingSession]) -> str:
 
 def _terminate_statement(blockers: list[BlockingSession]) -> str:
     """The statement that ends the blocking sessions, with their real pids: it works when pasted."""
-    pids = ", ".join(str(b.pid) for b in blockers) or "<pid>"
-    return f"SELECT pg_terminate_backend(pid) FROM unnest(ARRAY[{pids}]) AS pid;"
+    if not blockers:
+        return "SELECT pg_terminate_backend(<pid>);"
+    statement = sql.SQL("SELECT pg_terminate_backend(pid) FROM unnest({}) AS pid;")
+    return statement.format(sql.Literal([b.pid for b in blockers])).as_string(None)
 
 
 class WarehouseLockTimeout(RuntimeError):
