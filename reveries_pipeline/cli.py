@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from reveries_pipeline import config
+from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.embedded import dsn_or_embedded
 from reveries_pipeline.resources.postgres import check_dsn
 
@@ -347,6 +348,31 @@ def _bucket_for(name_or_url: str):
             return stage, store
     urls = ", ".join(f"{stage}={store.url}" for stage, store in stores.items())
     raise click.BadParameter(f"{name_or_url!r} is neither 'ingestion', 'processed' nor one of their URLs ({urls})")
+
+
+@main.command()
+@click.argument("tables", nargs=-1, required=True, type=click.Choice(SOURCE_TABLE_NAMES))
+def resnapshot(tables: tuple[str, ...]) -> None:
+    """Have the next ingestion run capture every row of TABLES again (a full snapshot).
+
+    \b
+    Forgets each table's high-water mark and window in the ingestion bucket the
+    code location uses (INGESTION_BUCKET_URL, or the embedded default); keeps its
+    last batch key, batch history and recorded schema. Rows already downstream are
+    absorbed: fact versions load once, dimensions are upserted. Use it when a table
+    may have missed changes (a restored source, edits that didn't bump last_updated).
+    Example:
+      reveries resnapshot sales_order && reveries run --job ingestion_job
+    """
+    from reveries_pipeline.ingestion.checkpoints import CheckpointStore
+
+    _, store = _bucket_for("ingestion")
+    checkpoints = CheckpointStore(store)
+    for table in tables:
+        before = checkpoints.load(table).describe()
+        checkpoints.reset(table)
+        console.print(f"raw/{table}: checkpoint {before} -> none: the next ingestion run re-snapshots it")
+    console.print("Next: reveries run --job ingestion_job (or wait for the schedule).")
 
 
 @main.command()

@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     ["run"],
     ["demo"],
     ["rebuild"],
+    ["resnapshot"],
     ["dev"],
     ["dashboard"],
     ["embedded"],

@@ -116,9 +116,24 @@ def _check_quarantined(world, state, outputs) -> None:
     assert_warehouse_matches_source(world)  # the recapture brought its rows back
 
 
+def _prepare_resnapshot(world) -> dict:
+    return {"batches": len(_raw_keys(world))}
+
+
+def _check_resnapshot(world, state, outputs) -> None:
+    from reveries_pipeline_tests.ingestion.raw_lake import read_batch
+
+    newest = sorted(_raw_keys(world))[-1]
+    assert len(_raw_keys(world)) == state["batches"] + 1
+    (orders,) = world.source("SELECT count(*) FROM sales_order")[0]
+    assert read_batch(world.ingestion, newest).height == orders  # a full snapshot
+    assert_warehouse_matches_source(world)  # absorbed: no version twice, nothing lost
+
+
 CASES = {
     "Ground rules": Case(_prepare_launch, _check_launch),
     "Rebuild the processed bucket and the warehouse from the lake": Case(_prepare_rebuild, _check_rebuild, "y\n"),
+    "Reset one table's checkpoint (re-snapshot a table)": Case(_prepare_resnapshot, _check_resnapshot),
     "Catch up after an outage": Case(_source_changed_and_captured, _check_caught_up),
     "A corrupt object": Case(_prepare_corrupt_object, _check_quarantined),
 }
