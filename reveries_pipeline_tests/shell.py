@@ -13,9 +13,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def paste(command: str, env: dict[str, str], typed: str | None = None, timeout: float = 240) -> tuple[int, str]:
-    """(exit code, stdout and stderr) of `command` run by bash from the project folder. With `typed`,
-    stdin is a terminal on which that has been typed; without, stdin is empty and not a terminal."""
+def paste(
+    command: str, env: dict[str, str], typed: str | None = None, timeout: float = 240, cwd: Path = PROJECT_ROOT
+) -> tuple[int, str]:
+    """(exit code, stdout and stderr) of `command` run by bash from `cwd` (the project folder). With
+    `typed`, stdin is a terminal on which that has been typed; without, stdin is empty and not a terminal."""
     env = {**env, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"}
     controller, terminal = pty.openpty() if typed is not None else (None, subprocess.DEVNULL)
     try:
@@ -23,7 +25,7 @@ def paste(command: str, env: dict[str, str], typed: str | None = None, timeout: 
             os.write(controller, typed.encode())  # the terminal holds the line until it is read
         done = subprocess.run(  # noqa: S603 - the command under test, run as a shell would
             ["bash", "-c", command],
-            cwd=PROJECT_ROOT,
+            cwd=cwd,
             env=env,
             stdin=terminal,
             stdout=subprocess.PIPE,

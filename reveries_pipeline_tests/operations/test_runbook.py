@@ -30,10 +30,13 @@ RUNBOOK = PROJECT_ROOT / "docs" / "runbook.md"
 EXAMPLE_BUCKET = "s3://my-ingestion-bucket"
 EXAMPLE_KEY = "sales_order/2026/11/27/sales_order-20261127T101500123Z.parquet"
 _RUNS_REVERIES = re.compile(r"(?:^|&&|;|\|)\s*(?:\S*/)?reveries\s")
+_RUNS_DAGSTER = re.compile(r"^\s*(?:\S*/)?dagster\s")
+_NAMED_YAML = re.compile(r"```yaml\n# (\S+\.yaml)\n(.*?)```", re.DOTALL)
 
 
-def runbook_commands() -> dict[str, list[str]]:
-    """{section heading: its bash blocks' command lines that run `reveries`}, continuation lines joined."""
+def runbook_commands(runs: re.Pattern = _RUNS_REVERIES) -> dict[str, list[str]]:
+    """{section heading: its bash blocks' command lines that run `reveries` (or what `runs` matches)},
+    continuation lines joined."""
     commands: dict[str, list[str]] = {}
     section, block, pending = "", False, ""
     for line in RUNBOOK.read_text().splitlines():
@@ -46,7 +49,7 @@ def runbook_commands() -> dict[str, list[str]]:
             if pending.endswith("\\"):
                 pending = pending[:-1]
                 continue
-            if _RUNS_REVERIES.search(pending):
+            if runs.search(pending):
                 commands.setdefault(section, []).append(pending)
             pending = ""
     return commands
@@ -166,3 +169,25 @@ def test_the_runbook_shows_the_error_the_code_prints():
     """The corrupt-object section quotes the error, whose last words are the command to paste."""
     reason = "ComputeError: parquet: File out of specification: The file must end with PAR1"
     assert str(UnreadableObjectError(EXAMPLE_BUCKET, EXAMPLE_KEY, reason)) in RUNBOOK.read_text()
+
+
+def _dagster_commands() -> list[str]:
+    return [command for commands in runbook_commands(_RUNS_DAGSTER).values() for command in commands]
+
+
+def test_the_runbook_has_dagster_commands_to_run():
+    assert len(_dagster_commands()) >= 4
+
+
+@pytest.mark.parametrize("command", _dagster_commands())
+def test_runbook_dagster_commands_work_when_pasted(world, command, tmp_path):
+    """Each `dagster …` line runs as written, beside the YAML files the runbook names (`# x.yaml`),
+    from a folder like the project's (its virtualenv and dagster.yaml)."""
+    for name in (".venv", "dagster.yaml"):
+        (tmp_path / name).symlink_to(PROJECT_ROOT / name)
+    for name, text in _NAMED_YAML.findall(RUNBOOK.read_text()):
+        (tmp_path / name).write_text(text)
+    world.change_source()
+    code, output = paste(command, world.env(), cwd=tmp_path)
+    assert code == 0, f"{command}\n{output[-3000:]}"
+    assert "RUN_SUCCESS" in output or "materialized" in output.lower(), output[-2000:]
