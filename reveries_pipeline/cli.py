@@ -20,7 +20,6 @@ from rich.table import Table
 from reveries_pipeline import config
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.embedded import dsn_or_embedded
-from reveries_pipeline.resources.postgres import check_dsn
 
 console = Console(stderr=True)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +29,7 @@ def _prepare_instance_env() -> None:
     """Record runs in the project's Dagster instance: `.reveries/dagster_home`, with PostgreSQL storage
     at DAGSTER_PG_URL (the embedded `dagster` database when unset). A DAGSTER_HOME you set is yours."""
     from reveries_pipeline.dagster_instance import prepare_dagster_home, sqlalchemy_url
+    from reveries_pipeline.resources.postgres import check_dsn
 
     configured = config.env_value("DAGSTER_PG_URL")
     if configured:  # checked as libpq sees it, before SQLAlchemy's driver name is added
@@ -47,6 +47,8 @@ def _prepare_instance_env() -> None:
 def _dsn(variable: str, database: str) -> str:
     """The DSN in `variable`, checked (a malformed one raises InvalidDsnError naming the variable,
     never its password), or the embedded default's `database`."""
+    from reveries_pipeline.resources.postgres import check_dsn  # Dagster's import cost only when used
+
     configured = config.env_value(variable)
     return check_dsn(configured, variable) if configured else dsn_or_embedded(variable, database)
 
@@ -55,12 +57,15 @@ class _ReveriesGroup(click.Group):
     """Turns a malformed DSN into one line naming its variable (never the password), not a traceback."""
 
     def invoke(self, ctx: click.Context):
-        from reveries_pipeline.resources.postgres import InvalidDsnError
-
         try:
             return super().invoke(ctx)
-        except InvalidDsnError as exc:
-            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            # imported only on failure: `reveries --help` and the light commands never load Dagster
+            from reveries_pipeline.resources.postgres import InvalidDsnError
+
+            if isinstance(exc, InvalidDsnError):
+                raise click.ClickException(str(exc)) from None
+            raise
 
 
 @click.group(cls=_ReveriesGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,7 +204,7 @@ def _dsn_to_seed(yes: bool) -> str:
     configured = config.env_value(config.TOTESYS_DSN)
     if configured is None:
         return _dsn(config.TOTESYS_DSN, "totesys")
-    configured = check_dsn(configured, config.TOTESYS_DSN)
+    configured = _dsn(config.TOTESYS_DSN, "totesys")
     where = f"{redact_dsn(configured)} (set by {config.TOTESYS_DSN}, not the embedded default)"
     effect = "every totesys table in it is emptied (TRUNCATE ... CASCADE) and filled with generated data"
     _confirm_or_refuse(f"Seed {where}? {effect}.", f"refusing to seed {where}: {effect}", yes)

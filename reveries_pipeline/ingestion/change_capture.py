@@ -59,11 +59,19 @@ class CaptureResult:
 
 @dataclass
 class _Emitted:
-    """The (pk, last_updated) pairs emitted before (from the checkpoint) and by this capture."""
+    """The (pk, last_updated) pairs emitted before (from the checkpoint) and by this capture, and the
+    pairs read this time that lie past `ceiling` (the source clock plus skew) or have no time."""
 
     pk: str
     before: pl.DataFrame
+    ceiling: datetime
     new: list[pl.DataFrame] = field(default_factory=list)
+    ahead: list[pl.DataFrame] = field(default_factory=list)
+
+    def note_read(self, frame: pl.DataFrame) -> None:
+        """Every capture reads every row at or past its lower bound, so these are exactly the rows that
+        are still ahead of the clock (or timeless) in the source now."""
+        self.ahead.append(self._pairs(frame).filter(_ahead(self.ceiling)))
 
     def drop_already_emitted(self, frame: pl.DataFrame) -> pl.DataFrame:
         if not self.before.height:
@@ -74,17 +82,28 @@ class _Emitted:
 
     def add(self, frame: pl.DataFrame, window_start: datetime) -> None:
         # only pairs that can still fall inside the next window: a full snapshot keeps few
-        pairs = frame.select(pl.col(self.pk).cast(pl.Int64), "last_updated")
-        self.new.append(pairs.filter(_in_window(window_start)))
+        self.new.append(self._pairs(frame).filter(pl.col("last_updated") >= window_start))
 
     def window(self, window_start: datetime) -> list[tuple[int, datetime | None]]:
-        frame = pl.concat([self.before, *self.new]).filter(_in_window(window_start))
-        return list(frame.unique(maintain_order=True).iter_rows())
+        """The pairs inside [window_start, ceiling], and those read ahead of it this time: a pair ahead
+        that the source no longer has (its row was fixed) is forgotten."""
+        inside = pl.concat([self.before, *self.new]).filter(
+            pl.col("last_updated").is_between(window_start, self.ceiling)
+        )
+        return list(pl.concat([inside, *self.ahead]).unique(maintain_order=True).iter_rows())
+
+    def future_dated(self) -> list[tuple[int, datetime]]:
+        return [(pk, at) for pk, at in pl.concat([self.before.clear(), *self.ahead]).unique().iter_rows() if at]
+
+    def _pairs(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(
+            pl.col(self.pk).cast(pl.Int64), pl.col("last_updated").cast(self.before.schema["last_updated"])
+        )
 
 
-def _in_window(window_start: datetime) -> pl.Expr:
-    # a null time is re-read by every capture that reads past it (infinity), so its pair stays
-    return (pl.col("last_updated") >= window_start) | pl.col("last_updated").is_null()
+def _ahead(ceiling: datetime) -> pl.Expr:
+    # a null time (infinity, BC) is as good as ahead: an infinite one is read by every capture
+    return (pl.col("last_updated") > ceiling) | pl.col("last_updated").is_null()
 
 
 @dataclass(frozen=True)
@@ -115,7 +134,7 @@ def capture_changes(
     ceiling = source_clock + window.clock_skew
     checkpoint, repairs = checkpoint.without_future_mark(ceiling)
     # the window's timestamps in the source's own precision, so pairs match exactly
-    emitted = _Emitted(source.primary_key, checkpoint.window_frame(source.primary_key, _time_unit(source)))
+    emitted = _Emitted(source.primary_key, checkpoint.window_frame(source.primary_key, _time_unit(source)), ceiling)
     with SpoolFile(spool_path, source.polled_schema) as spool:
         rows_read = _spool_new_rows(conn, source, checkpoint, window.lookback, ceiling, spool, emitted)
     after = _next_checkpoint(checkpoint, source, spool, emitted, window.lookback, ceiling)
@@ -132,7 +151,7 @@ def capture_changes(
         low=spool.low,
         high=spool.high,
         schema_changes=describe_changes(source, checkpoint.source_schema),
-        future_dated=[(pk, at) for pk, at in after.window if at is not None and at > ceiling],
+        future_dated=emitted.future_dated(),
         source_clock=source_clock,
         repairs=repairs,
     )
@@ -155,7 +174,9 @@ def _spool_new_rows(
     rows_read = 0
     for parsed in rows_updated_since(conn, source, checkpoint.lower_bound(lookback)):
         rows_read += parsed.num_rows
-        frame = emitted.drop_already_emitted(pl.from_arrow(parsed))
+        read = pl.from_arrow(parsed)
+        emitted.note_read(read)
+        frame = emitted.drop_already_emitted(read)
         if frame.height == 0:
             continue
         spool.write(frame)
@@ -181,7 +202,7 @@ def _next_checkpoint(
     ceiling: datetime,
 ) -> Checkpoint:
     high_water = _high_water(before, spool, ceiling)
-    window = emitted.window(window_start(high_water, lookback)) if spool.rows else list(before.window)
+    window = emitted.window(window_start(high_water, lookback))
     return Checkpoint(
         table=before.table,
         high_water_mark=high_water,

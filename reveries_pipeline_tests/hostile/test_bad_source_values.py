@@ -82,6 +82,12 @@ def test_a_row_dated_2999_neither_hides_later_changes_nor_comes_twice(world):
     assert top.year < 2999
     assert_warehouse_matches_source(world, excluded={("sales_order", future)})
 
+    # fixed at the source: the row loads, and the check clears
+    world.source("UPDATE sales_order SET last_updated = localtimestamp WHERE sales_order_id = %s", (future,))
+    third = pipeline.etl(raise_on_error=False)
+    assert third.success and check_results(third)[("raw/sales_order", "no_future_dated_rows")].passed
+    assert_warehouse_matches_source(world)
+
 
 def test_a_checkpoint_already_past_the_source_clock_is_moved_back(world):
     """Marks written before marks were capped: the next capture repairs them and misses nothing."""
