@@ -14,12 +14,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline_tests.faults.harness import FaultWorld
+from reveries_pipeline_tests.support import create_database, drop_databases
 
 
 @dataclass(frozen=True)
@@ -27,14 +26,6 @@ class Baseline:
     source_db: str
     warehouse_db: str
     buckets: Path  # holds ingestion/ and processed/
-
-
-def _create_database(admin_uri: str, name: str, template: str | None = None) -> None:
-    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-    with psycopg.connect(admin_uri, autocommit=True) as conn:
-        conn.execute(query)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +36,7 @@ def fault_baseline(pg_server, pg_admin_uri, tmp_path_factory) -> Baseline:
     tag = uuid.uuid4().hex[:8]
     baseline = Baseline(f"fault_src_{tag}", f"fault_wh_{tag}", tmp_path_factory.mktemp("fault_baseline"))
     for name in (baseline.source_db, baseline.warehouse_db):
-        _create_database(pg_admin_uri, name)
+        create_database(pg_admin_uri, name)
     source_dsn, warehouse_dsn = pg_server.get_uri(baseline.source_db), pg_server.get_uri(baseline.warehouse_db)
     seed_totesys(source_dsn, scale=0.05, seed=11)
     stores = [ObjectStore(url=str(baseline.buckets / name)) for name in ("ingestion", "processed")]
@@ -59,7 +50,7 @@ def _clone_world(pg_server, pg_admin_uri, baseline: Baseline, home: Path, create
     dsns = []
     for template in (baseline.source_db, baseline.warehouse_db):
         name = f"{template[:9]}_{tag}"
-        _create_database(pg_admin_uri, name, template)
+        create_database(pg_admin_uri, name, template)
         created.append(name)
         dsns.append(pg_server.get_uri(name))
     shutil.copytree(baseline.buckets, home / "lake")
@@ -72,9 +63,7 @@ def world(pg_server, pg_admin_uri, fault_baseline, tmp_path):
     created: list[str] = []
     yield _clone_world(pg_server, pg_admin_uri, fault_baseline, tmp_path, created)
     PostgresResource.close_pools()  # a template must have no other sessions
-    with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
-        for name in created:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop_databases(pg_admin_uri, created)
 
 
 def _upload_tree(root: Path, bucket_url: str) -> None:
