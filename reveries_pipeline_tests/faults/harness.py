@@ -18,6 +18,7 @@ import numpy as np
 import psycopg
 
 from reveries_pipeline.resources import ObjectStore
+from reveries_pipeline_tests.support import lake_keys, subprocess_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -115,18 +116,15 @@ class FaultWorld:
         return ObjectStore(url=self.processed_url)
 
     def env(self, **overrides: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "AWS_"))}
-        env.update(
-            TOTESYS_DSN=self.totesys_dsn,
-            WAREHOUSE_DSN=self.warehouse_dsn,
-            INGESTION_BUCKET_URL=self.ingestion_url,
-            PROCESSED_BUCKET_URL=self.processed_url,
-            REVERIES_HOME=str(self.home),  # never the developer's embedded default
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(self.extra_env)
-        env.update(overrides)
-        return env
+        endpoints = {
+            "TOTESYS_DSN": self.totesys_dsn,
+            "WAREHOUSE_DSN": self.warehouse_dsn,
+            "INGESTION_BUCKET_URL": self.ingestion_url,
+            "PROCESSED_BUCKET_URL": self.processed_url,
+            "REVERIES_HOME": str(self.home),  # never the developer's embedded default
+            "PYTHONUNBUFFERED": "1",
+        }
+        return subprocess_env(**{**endpoints, **self.extra_env, **overrides})
 
     def run(self, job: str, kill_when: str | None = None, on_line=None, timeout: float = 240, **env: str) -> JobRun:
         """Run `job` in its own process; SIGKILLed when a line matches `kill_when`, if given."""
@@ -175,7 +173,7 @@ def _query(dsn: str, query, params=None) -> list[tuple]:
 
 
 def newest_key(store: ObjectStore, prefix: str) -> str:
-    keys = [o.key for o in store.list_objects(prefix)]
+    keys = lake_keys(store, prefix)
     assert keys, f"no object under {prefix!r} in {store.url}"
     return keys[-1]
 

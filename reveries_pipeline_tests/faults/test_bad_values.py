@@ -4,6 +4,7 @@ text arrives intact."""
 import pytest
 
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
+from reveries_pipeline_tests.support import lake_keys
 
 pytestmark = pytest.mark.faults
 
@@ -26,5 +27,5 @@ def test_bad_dates_long_names_quotes_and_unicode(world):
     assert run.ok, run.tail()
     assert_warehouse_matches_source(world, excluded={("sales_order", bad_order)})
     assert world.warehouse("SELECT first_name FROM dim_staff WHERE staff_id = 1") == [(AWKWARD,)]
-    rejects = [o.key for o in world.processed.list_objects("_rejects/")]
+    rejects = lake_keys(world.processed, "_rejects/")
     assert rejects, "the unparseable date was not reported"

@@ -18,6 +18,7 @@ from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
 from reveries_pipeline_tests.ingestion.raw_lake import all_rows, read_batch
 from reveries_pipeline_tests.pipeline_harness import Pipeline, check_results
+from reveries_pipeline_tests.support import lake_keys
 
 pytestmark = pytest.mark.hostile
 
@@ -38,7 +39,7 @@ def _orders(world, count: int) -> list[int]:
 
 
 def _rejects(world) -> pl.DataFrame:
-    keys = [o.key for o in world.processed.list_objects(REJECTS_PREFIX)]
+    keys = lake_keys(world.processed, REJECTS_PREFIX)
     assert keys, "nothing was rejected"
     return pl.concat([read_batch(world.processed, k) for k in keys])
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 import logging
-import socket
 import time
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -40,6 +39,7 @@ from reveries_pipeline.operations.alerts import (
     send_alert,
 )
 from reveries_pipeline.operations.alerts import config as alert_config
+from reveries_pipeline_tests.support import free_port
 
 PASSWORD = "s3cr3t-Pa55word-xyz"  # noqa: S105 - test credential
 LOGGER = "reveries_pipeline.operations.alerts"
@@ -71,19 +71,13 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
     handler = _Collector()
     controller = Controller(
         handler,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         authenticator=_authenticator,
         auth_require_tls=False,
     )
@@ -210,7 +204,7 @@ def test_no_config_no_crash_single_notice(caplog):
 def test_broken_smtp_is_logged_not_raised(monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
     monkeypatch.setenv("ALERT_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ALERT_SMTP_PORT", str(_free_port()))  # nothing listens there
+    monkeypatch.setenv("ALERT_SMTP_PORT", str(free_port()))  # nothing listens there
     monkeypatch.setenv("ALERT_SMTP_TLS", "none")
     monkeypatch.setenv("ALERT_SMTP_USER", "alerts")
     monkeypatch.setenv("ALERT_SMTP_PASSWORD", PASSWORD)

@@ -13,6 +13,7 @@ import pytest
 from reveries_pipeline.ingestion.checkpoints import Checkpoint, CheckpointStore
 from reveries_pipeline.lake.batch_keys import put_new_batch
 from reveries_pipeline.operations.quarantine import QuarantineError, quarantine_object, quarantined, read_error
+from reveries_pipeline_tests.support import lake_contents, lake_keys
 
 
 def _batch(store, table: str, tmp_path: Path, frame: pl.DataFrame | None = None) -> str:
@@ -72,7 +73,7 @@ def _corrupt_batch(store, table: str, tmp_path: Path) -> str:
 
 
 def _contents(store) -> dict[str, bytes]:
-    return {o.key: store.get_bytes(o.key) for o in store.list_objects("")}
+    return lake_contents(store)
 
 
 def test_bad_keys_are_refused_before_the_bucket_is_touched(ingestion_store, tmp_path):
@@ -133,7 +134,7 @@ def test_the_objects_full_url_or_path_inside_the_bucket_names_its_key(ingestion_
     record = quarantine_object(ingestion_store, full, "ingestion", "truncated upload")
     assert record.key == key and record.quarantined_key == f"_quarantine/{key}"
     assert ingestion_store.get_bytes(key) is None
-    assert {o.key for o in ingestion_store.list_objects("_quarantine/")} == {
+    assert set(lake_keys(ingestion_store, "_quarantine/")) == {
         f"_quarantine/{key}",
         f"_quarantine/{key}.json",
     }
@@ -144,4 +145,4 @@ def test_a_rejects_report_is_quarantined_without_a_rewind(processed_store, tmp_p
     record = quarantine_object(processed_store, key, "processed", "x")
     assert "nothing to recapture" in record.recapture
     assert processed_store.get_bytes(key) is None
-    assert [o.key for o in processed_store.list_objects("_state/")] == []
+    assert lake_keys(processed_store, "_state/") == []

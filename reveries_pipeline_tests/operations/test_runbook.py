@@ -25,6 +25,7 @@ from reveries_pipeline.resources.object_store import UnreadableObjectError
 from reveries_pipeline_tests.faults.harness import newest_key, truncate_object
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
 from reveries_pipeline_tests.shell import PROJECT_ROOT, paste
+from reveries_pipeline_tests.support import lake_keys
 
 RUNBOOK = PROJECT_ROOT / "docs" / "runbook.md"
 EXAMPLE_BUCKET = "s3://my-ingestion-bucket"
@@ -72,7 +73,7 @@ def _source_changed_and_captured(world) -> dict:
 
 
 def _raw_keys(world) -> set[str]:
-    return {o.key for o in world.ingestion.list_objects("sales_order/")}
+    return set(lake_keys(world.ingestion, "sales_order/"))
 
 
 def _prepare_launch(world) -> dict:
@@ -85,7 +86,7 @@ def _check_launch(world, state, outputs) -> None:
 
 
 def _processed_keys(world) -> set[str]:
-    return {o.key for o in world.processed.list_objects("fact_sales_order/")}
+    return set(lake_keys(world.processed, "fact_sales_order/"))
 
 
 def _prepare_rebuild(world) -> dict:

@@ -12,12 +12,13 @@ from reveries_pipeline.processing.assets import star_schema_tables
 from reveries_pipeline.processing.derived_state import reset_derived_state
 from reveries_pipeline.resources.object_store import UnreadableObjectError
 from reveries_pipeline.warehouse.assets import warehouse_tables
+from reveries_pipeline_tests.support import lake_contents
 
 REBUILD = {"ops": {"star_schema_tables": {"config": {"rebuild": True}}}}
 
 
 def snapshot(store) -> dict[str, bytes]:
-    return {o.key: store.get_bytes(o.key) for o in store.list_objects("")}
+    return lake_contents(store)
 
 
 def fact_count(pipeline) -> int:

@@ -15,6 +15,7 @@ from dagster import Failure
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources.object_store import UnreadableObjectError
 from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES
+from reveries_pipeline_tests.support import lake_keys
 
 pytestmark = pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
 
@@ -49,7 +50,7 @@ def test_a_rebuild_that_fails_midway_keeps_every_row_and_a_rebuild_gives_the_sam
     assert before["fact_sales_order"] and before["fact_payment"]
 
     # fact_payment loads last: by then the rebuild has emptied everything and reloaded the rest.
-    key = [o.key for o in pipeline.processed.list_objects("fact_payment/")][-1]
+    key = lake_keys(pipeline.processed, "fact_payment/")[-1]
     original = _corrupt(pipeline.processed, key)
     with pytest.raises(Failure, match=key):
         pipeline.load_with(rebuild=True)
@@ -67,7 +68,7 @@ def test_an_unreadable_pending_object_fails_the_load_with_its_bucket_and_key(pip
     pipeline.source("UPDATE sales_order SET units_sold = 5, last_updated = now() WHERE sales_order_id = 4")
     pipeline.ingest()
     pipeline.process()
-    key = [o.key for o in pipeline.processed.list_objects("fact_sales_order/")][-1]
+    key = lake_keys(pipeline.processed, "fact_sales_order/")[-1]
     _corrupt(pipeline.processed, key)
     with pytest.raises(UnreadableObjectError) as unreadable:
         read_parquet_object(pipeline.processed, key)

@@ -9,6 +9,7 @@ import pytest
 from reveries_pipeline.warehouse import loader, staging
 from reveries_pipeline.warehouse.schema import WAREHOUSE_TABLES
 from reveries_pipeline_tests.pipeline_harness import check_results
+from reveries_pipeline_tests.support import lake_keys
 from reveries_pipeline_tests.warehouse.expected_schema import EXPECTED_COLUMNS
 
 SOURCE_OF = {
@@ -129,7 +130,7 @@ def test_second_run_without_changes_changes_nothing(pipeline):
 def test_replayed_batch_is_a_no_op(pipeline):
     pipeline.etl()
     before = counts(pipeline)
-    [key] = [o.key for o in pipeline.processed.list_objects("fact_sales_order/")]
+    [key] = lake_keys(pipeline.processed, "fact_sales_order/")
     from reveries_pipeline.lake.parquet import read_parquet_object
 
     frame = read_parquet_object(pipeline.processed, key)
@@ -203,7 +204,7 @@ def test_rebuild_from_the_lake_equals_the_incremental_warehouse(pipeline):
     pipeline.source("UPDATE sales_order SET units_sold = 10, last_updated = now() WHERE sales_order_id = 1")
     pipeline.etl()
     incremental = _dump(pipeline)
-    raw_before = [o.key for o in pipeline.ingestion.list_objects("")]
+    raw_before = lake_keys(pipeline.ingestion)
 
     pipeline.source("UPDATE sales_order SET units_sold = 11, last_updated = now()")  # must NOT be read
     result = materialize(
@@ -218,7 +219,7 @@ def test_rebuild_from_the_lake_equals_the_incremental_warehouse(pipeline):
         },
     )
     assert result.success
-    assert [o.key for o in pipeline.ingestion.list_objects("")] == raw_before  # the lake is untouched
+    assert lake_keys(pipeline.ingestion) == raw_before  # the lake is untouched
     rebuilt = _dump(pipeline)
     for table in WAREHOUSE_TABLES:
         assert rebuilt[table] == incremental[table], table
