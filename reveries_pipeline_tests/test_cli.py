@@ -8,8 +8,11 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
+from reveries_pipeline import cli
 from reveries_pipeline.cli import main
 from reveries_pipeline.resources.postgres import redact_dsn
+from reveries_pipeline.warehouse.report import TOP_DESIGNS_SQL
+from reveries_pipeline_tests.dashboard.warehouse_fixture import seed_warehouse
 from reveries_pipeline_tests.shell import paste
 
 SUBCOMMANDS = [
@@ -87,7 +90,55 @@ def test_run_executes_etl_and_prints_the_warehouse_summary(
     result = CliRunner().invoke(main, ["run"])
     assert result.exit_code == 0, result.output
     with psycopg.connect(warehouse_dsn) as conn:
-        assert conn.execute("SELECT count(*) FROM fact_sales_order").fetchone()[0] > 0
+        sales_rows = conn.execute("SELECT count(*) FROM fact_sales_order").fetchone()[0]
+        top = conn.execute(TOP_DESIGNS_SQL).fetchall()
+    assert sales_rows > 0
+    counts, designs = _summary_tables(result.output)
+    assert counts["fact_sales_order"] == f"{sales_rows:,}"
+    # the seed has sales in its last 12 months: the top-designs table is printed, and not empty
+    assert 1 <= len(designs) <= 5, result.output
+    assert designs == [[name, str(design_id), f"{value:,.2f}", f"{orders:,}"] for name, design_id, value, orders in top]
+
+
+def _summary_tables(output: str) -> tuple[dict[str, str], list[list[str]]]:
+    """The printed summary's two tables: {table: rows} and the top designs' [name, id, value, orders]."""
+    cells = [
+        [c.strip() for c in line.strip().strip("│").split("│")] for line in output.splitlines() if line.startswith("│")
+    ]
+    return {row[0]: row[1] for row in cells if len(row) == 2}, [row for row in cells if len(row) == 4]
+
+
+def test_run_prints_the_summary_worked_out_by_hand(warehouse_dsn, monkeypatch):
+    """`reveries run` on the hand-made warehouse of dashboard/warehouse_fixture.py (warehouse/test_report.py
+    has the arithmetic); the job itself is stubbed out, it is the test above's subject."""
+    seed_warehouse(warehouse_dsn)
+    monkeypatch.setenv("WAREHOUSE_DSN", warehouse_dsn)
+    monkeypatch.setattr(cli, "_execute_job", lambda job_name, log_level="INFO": True)
+    result = CliRunner().invoke(main, ["run", "--job", "warehouse_job"])
+    assert result.exit_code == 0, result.output
+    counts, designs = _summary_tables(result.output)
+    assert counts == {
+        "dim_date": "1,096",  # 2023-01-01..2025-12-31: 365 + 366 + 365 days
+        "dim_staff": "3",
+        "dim_location": "1",
+        "dim_design": "4",
+        "dim_currency": "3",
+        "dim_counterparty": "3",
+        "dim_payment_type": "2",
+        "dim_transaction": "12",
+        "fact_sales_order": "15",
+        "fact_purchase_order": "4",
+        "fact_payment": "14",
+        "reveries_load_ledger": "3",
+    }
+    # in this order: Bronze 50 + 80 + 1200; Granite 99 + 230; Soft 22.75 + 50; Wooden 30 + 33 (its
+    # 1,000.00 order 100 is exactly 12 months before the newest order, so outside the window)
+    assert designs == [
+        ["Bronze", "2", "1,330.00", "3"],
+        ["Granite", "4", "329.00", "2"],
+        ["Soft", "3", "72.75", "2"],
+        ["Wooden", "1", "63.00", "2"],
+    ]
 
 
 def test_demo_twice_starts_over_on_the_embedded_default(tmp_path, monkeypatch):

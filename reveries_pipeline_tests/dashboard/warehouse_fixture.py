@@ -42,6 +42,12 @@ SALES = [
     (11, 107, date(2024, 4, 2), date(2024, 4, 2), time(7, 30), 2, 2, 3, D("50.00"), 1, 3),
     # same last-updated time as record 11: the higher record id wins
     (12, 107, date(2024, 4, 2), date(2024, 4, 2), time(7, 30), 2, 2, 1, D("50.00"), 1, 3),
+    # large figures, so the page shows thousands separators: 1,150 x 0.20 = 230.00 and 3 x 400.00 = 1,200.00
+    (13, 108, date(2024, 4, 20), date(2024, 4, 20), time(8, 0), 1, 1, 1150, D("0.20"), 1, 4),
+    (14, 109, date(2024, 4, 25), date(2024, 4, 25), time(8, 0), 2, 3, 3, D("400.00"), 1, 2),
+    # an old order loaded late: exactly 12 months before the newest order (2024-04-25), so outside
+    # the CLI summary's window (created_date > last day - 12 months) but inside the dashboard's bounds
+    (15, 100, date(2023, 4, 25), date(2023, 4, 25), time(8, 0), 1, 2, 1000, D("1.00"), 2, 1),
 ]
 # Purchases: (record_id, po_id, created, lu_date, lu_time, staff, counterparty, item_code, qty, price,
 # currency)
@@ -84,7 +90,7 @@ PAYMENTS = [
     (14, 312, date(2024, 1, 1), date(2024, 1, 1), time(9), 12, 3, D("5.00"), 1, 1, False, AS_OF),
 ]
 LEDGER = [
-    ("batch/1", "fact_sales_order", 12, datetime(2024, 6, 1, 10, 0, tzinfo=UTC)),
+    ("batch/1", "fact_sales_order", 15, datetime(2024, 6, 1, 10, 0, tzinfo=UTC)),
     ("batch/2", "fact_payment", 14, datetime(2024, 6, 2, 11, 30, tzinfo=UTC)),
     ("batch/3", "fact_purchase_order", 4, datetime(2024, 6, 1, 23, 59, tzinfo=UTC)),
 ]
@@ -146,6 +152,3 @@ def seed_warehouse(dsn: str, *, ledger: bool = True) -> None:
                 ("fact_payment", "payment_record_id"),
             ):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), max({col})) FROM {table}")
-
-
-# ---------------------------------------------------------------- independent answers in Python
