@@ -1,0 +1,127 @@
+"""The warehouse asset checks, each driven to fail by breaking its rule for real.
+
+Each case loads the seeded source through the whole pipeline, then breaks the warehouse (or the
+source) the way a hard delete, a manual edit or a dropped constraint would, and runs the warehouse
+asset again: its check must fail with the severity and the metadata an operator reads in the UI.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from dagster import AssetCheckSeverity
+from psycopg import sql
+
+from reveries_pipeline.catalog import FACT_TABLES
+from reveries_pipeline.warehouse import checks
+from reveries_pipeline.warehouse.checks import RECONCILED
+from reveries_pipeline.warehouse.schema import RECORD_ID
+from reveries_pipeline_tests.pipeline_harness import check_results
+
+pytestmark = pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
+
+
+def _copy_row(pipeline, table: str, overrides: dict[str, object]) -> None:
+    """Insert a copy of `table`'s first row with `overrides`, as a manual INSERT would (record id new)."""
+    columns = [
+        name
+        for (name,) in pipeline.warehouse(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+            (table,),
+        )
+        if name != RECORD_ID.get(table)
+    ]
+    picked = sql.SQL(", ").join(sql.Literal(overrides[c]) if c in overrides else sql.Identifier(c) for c in columns)
+    query = sql.SQL("INSERT INTO {t} ({cols}) SELECT {picked} FROM {t} ORDER BY 1 LIMIT 1").format(
+        t=sql.Identifier(table), cols=sql.SQL(", ").join(map(sql.Identifier, columns)), picked=picked
+    )
+    with psycopg.connect(pipeline.warehouse_dsn) as conn:
+        conn.execute(query)
+
+
+def test_reconciliation_warns_when_the_warehouse_holds_rows_the_source_does_not(pipeline):
+    pipeline.etl()
+    # a hard delete at the source: change capture (by last_updated) never sees it
+    (deleted,) = pipeline.source("SELECT max(sales_order_id) FROM sales_order")[0]
+    pipeline.source("DELETE FROM sales_order WHERE sales_order_id = %s", (deleted,))
+    # a design added to the warehouse by hand
+    (next_design,) = pipeline.warehouse("SELECT max(design_id) + 1 FROM dim_design")[0]
+    _copy_row(pipeline, "dim_design", {"design_id": next_design})
+    (orders,) = pipeline.source("SELECT count(*) FROM sales_order")[0]
+    (designs,) = pipeline.source("SELECT count(*) FROM design")[0]
+
+    evaluations = check_results(pipeline.load())
+
+    failed = {asset for (asset, name), e in evaluations.items() if name == "reconciles_with_source" and not e.passed}
+    assert failed == {"warehouse/fact_sales_order", "warehouse/dim_design"}
+    assert len([k for k in evaluations if k[1] == "reconciles_with_source"]) == len(RECONCILED)
+    for table, source_rows in (("fact_sales_order", orders), ("dim_design", designs)):
+        check = evaluations[(f"warehouse/{table}", "reconciles_with_source")]
+        assert check.severity == AssetCheckSeverity.WARN  # a live source moves: never blocks
+        assert check.metadata["source"].value == source_rows
+        assert check.metadata["warehouse"].value == source_rows + 1
+
+
+def test_orphan_check_sweeps_a_fact_whose_foreign_keys_were_dropped_and_counts_each_key(pipeline):
+    pipeline.etl()
+    pipeline.warehouse(
+        "ALTER TABLE fact_payment DROP CONSTRAINT fact_payment_currency_id_fkey;"
+        " ALTER TABLE fact_payment DROP CONSTRAINT fact_payment_payment_type_id_fkey"
+    )
+    (top,) = pipeline.warehouse("SELECT max(payment_id) FROM fact_payment")[0]
+    _copy_row(pipeline, "fact_payment", {"payment_id": top + 1, "currency_id": 999_991})
+    _copy_row(pipeline, "fact_payment", {"payment_id": top + 2, "currency_id": 999_992, "payment_type_id": 999_993})
+
+    evaluations = check_results(pipeline.load())
+
+    check = evaluations[("warehouse/fact_payment", "no_orphan_keys")]
+    assert not check.passed and check.severity == AssetCheckSeverity.ERROR
+    assert check.metadata["orphans"].value == {
+        "currency_id -> dim_currency": 2,
+        "payment_type_id -> dim_payment_type": 1,
+    }
+    assert check.metadata["scope"].value == "whole table"  # not only this load's rows: the guard is gone
+    for fact in set(FACT_TABLES) - {"fact_payment"}:  # constraints intact: only this load's rows
+        other = evaluations[(f"warehouse/{fact}", "no_orphan_keys")]
+        assert other.passed and other.metadata["scope"].value.startswith("record ids > ")
+
+
+def _view_without_distinct_on(fact: str) -> str:
+    """The `_current` view "simplified" by hand: every version, not the latest one per id."""
+    return f"CREATE OR REPLACE VIEW {fact}_current AS SELECT * FROM {fact}"
+
+
+def test_current_view_check_fails_when_a_view_returns_every_version(pipeline):
+    pipeline.etl()
+    for fact in FACT_TABLES:
+        pipeline.warehouse(_view_without_distinct_on(fact))
+    # one new version per fact: the view now returns two rows for that id
+    pipeline.source("UPDATE sales_order SET units_sold = 9, last_updated = now() WHERE sales_order_id = 1")
+    pipeline.source("UPDATE purchase_order SET item_quantity = 9, last_updated = now() WHERE purchase_order_id = 1")
+    pipeline.source("UPDATE payment SET paid = NOT paid, last_updated = now() WHERE payment_id = 1")
+
+    evaluations = check_results(pipeline.etl())
+
+    for fact in FACT_TABLES:
+        check = evaluations[(f"warehouse/{fact}", "current_view_one_row_per_id")]
+        assert not check.passed and check.severity == AssetCheckSeverity.ERROR, fact
+        # only the ids this load touched are looked at
+        assert (check.metadata["rows"].value, check.metadata["natural_ids"].value) == (2, 1), fact
+        # a second version is one more fact row, not one more id: reconciliation still holds
+        assert evaluations[(f"warehouse/{fact}", "reconciles_with_source")].passed, fact
+
+
+def test_current_view_check_of_a_first_load_looks_at_every_id(pipeline):
+    """Evaluated as after a first load (no record id before it): the whole view is counted."""
+    pipeline.etl()
+    pipeline.source("UPDATE sales_order SET units_sold = 9, last_updated = now() WHERE sales_order_id IN (1, 2)")
+    pipeline.etl()
+    pipeline.warehouse(_view_without_distinct_on("fact_sales_order"))
+    (rows, ids) = pipeline.warehouse("SELECT count(*), count(DISTINCT sales_order_id) FROM fact_sales_order")[0]
+    assert rows == ids + 2
+
+    with psycopg.connect(pipeline.warehouse_dsn) as conn:
+        check = checks.current_view(conn, "fact_sales_order")
+
+    assert not check.passed and check.severity == AssetCheckSeverity.ERROR
+    assert (check.metadata["rows"].value, check.metadata["natural_ids"].value) == (rows, ids)
