@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -14,6 +12,7 @@ from reveries_pipeline.resources.postgres import redact_dsn
 from reveries_pipeline.warehouse.report import TOP_DESIGNS_SQL
 from reveries_pipeline_tests.dashboard.warehouse_fixture import seed_warehouse
 from reveries_pipeline_tests.shell import paste
+from reveries_pipeline_tests.support import subprocess_env
 
 SUBCOMMANDS = [
     [],
@@ -191,8 +190,7 @@ def test_seed_of_a_configured_database_needs_yes(seeded_source, monkeypatch, tmp
     refused = CliRunner().invoke(main, ["totesys", "seed", "--scale", "0.05", "--seed", "3"])
     assert refused.exit_code == 1 and "refusing to seed" in refused.output and "--yes" in refused.output
     assert redact_dsn(seeded_source) in refused.output
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "AWS_"))}
-    code, output = paste("reveries totesys seed --scale 0.05 --seed 3", env, typed="n\n")
+    code, output = paste("reveries totesys seed --scale 0.05 --seed 3", subprocess_env(), typed="n\n")
     assert code == 1 and redact_dsn(seeded_source) in output and "Aborted" in output, output
     assert _orders_digest(seeded_source) == seeded
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from reveries_pipeline.dashboard import server
 from reveries_pipeline_tests.dashboard.warehouse_fixture import seed_warehouse
+from reveries_pipeline_tests.support import free_port
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -66,12 +66,6 @@ def chromium() -> str:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _metric(page, label: str):
     return page.locator(
         f'[data-testid="stMetric"]:has([data-testid="stMetricLabel"] p:text-is("{label}")) '
@@ -94,7 +88,7 @@ def _wait_rendered(page) -> None:
 @pytest.fixture
 def dashboard(chromium, warehouse_dsn, tmp_path):
     seed_warehouse(warehouse_dsn)
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "streamlit.log"
     proc = server.start_background(port, warehouse_dsn, log_path=log)
     try:
