@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pytest
 
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
+from reveries_pipeline.lake.batch_keys import key_time
 from reveries_pipeline_tests.ingestion.raw_lake import (
     all_rows,
     batch_schema,
@@ -23,12 +24,16 @@ from reveries_pipeline_tests.ingestion.source_rows import T0, add_sales_order
 
 
 def test_first_run_takes_a_full_snapshot_of_every_table(run_ingestion, ingestion_store):
+    started = datetime.now(UTC).replace(microsecond=0)  # key times are whole milliseconds
     result = run_ingestion()
     assert result.success
     for table in SOURCE_TABLE_NAMES:
         keys = batches(ingestion_store, table)
         assert len(keys) == 1, table
-        assert keys[0].startswith(f"{table}/{T0:%Y}/") or keys[0].split("/")[0] == table
+        # stamped with when the run wrote it (not the rows' last_updated), under that date's folder
+        written = key_time(keys[0])
+        assert started <= written <= datetime.now(UTC), (keys[0], started)
+        assert keys[0].startswith(f"{table}/{written:%Y/%m/%d}/{table}-"), keys[0]
         meta = materialized_metadata(result, table)
         assert meta["rows"] == 1 and meta["object_key"] == keys[0] and meta["bytes"] > 0
         assert meta["checkpoint_before"].startswith("none")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -19,66 +18,93 @@ import pytest
 
 from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.warehouse.schema import FACT_VERSION_KEY, WAREHOUSE_TABLES
+from reveries_pipeline_tests.waiting import WaitTimeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 
 
-def _start_warehouse_job(pipeline, home: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "AWS_"))}
-    env.update(
-        TOTESYS_DSN=pipeline.totesys_dsn,
-        WAREHOUSE_DSN=pipeline.warehouse_dsn,
-        INGESTION_BUCKET_URL=pipeline.ingestion.url,
-        PROCESSED_BUCKET_URL=pipeline.processed.url,
-        REVERIES_HOME=str(home),  # never the developer's embedded default
-    )
-    in_process = home / "in_process.yaml"  # no per-step process: ~2.5 s less per run
-    in_process.write_text("execution:\n  config:\n    in_process: {}\n")
-    return subprocess.Popen(  # noqa: S603 - fixed argv
-        [
-            DAGSTER,
-            "job",
-            "execute",
-            "-m",
-            "reveries_pipeline.definitions",
-            "-j",
-            "warehouse_job",
-            "-c",
-            str(in_process),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+# Deadlines for a machine that is truly stuck, never a guess at how long a load takes: each step waits
+# for an event (a session seen waiting in pg_locks, a process exiting) and fails fast if a load dies.
+STUCK_S = 240
 
 
-def _wait_for_waiters(gate: psycopg.Connection, count: int, runs: list[subprocess.Popen], timeout: float = 60) -> bool:
-    """Whether `count` other sessions of this database came to wait for a lock (False: a run ended first)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and all(run.poll() is None for run in runs):
-        (waiting,) = gate.execute(
-            "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        ).fetchone()
-        if waiting >= count:
-            return True
-        time.sleep(0.05)
-    return False
+class WarehouseLoad:
+    """`dagster job execute -j warehouse_job` in its own process, its output in a file (a pipe nobody
+    reads while the test waits could fill up and stall it)."""
 
+    def __init__(self, pipeline, home: Path, name: str):
+        self.name, self.log = name, home / f"{name}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "AWS_"))}
+        env.update(
+            TOTESYS_DSN=pipeline.totesys_dsn,
+            WAREHOUSE_DSN=pipeline.warehouse_dsn,
+            INGESTION_BUCKET_URL=pipeline.ingestion.url,
+            PROCESSED_BUCKET_URL=pipeline.processed.url,
+            REVERIES_HOME=str(home),  # never the developer's embedded default
+        )
+        in_process = home / "in_process.yaml"  # no per-step process: ~2.5 s less per run
+        in_process.write_text("execution:\n  config:\n    in_process: {}\n")
+        argv = [DAGSTER, "job", "execute", "-m", "reveries_pipeline.definitions", "-j", "warehouse_job"]
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+                [*argv, "-c", str(in_process)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
 
-def _finish(runs: list[subprocess.Popen]) -> list[tuple[int, str]]:
-    results = []
-    for run in runs:
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def check_running(self, awaited: str) -> None:
+        if self.process.poll() is not None:
+            raise AssertionError(
+                f"the {self.name} load exited ({self.process.returncode}) before {awaited}; "
+                f"the race was not set up:\n{self.output()[-3000:]}"
+            )
+
+    def finish(self) -> tuple[int, str]:
         try:
-            output, _ = run.communicate(timeout=120)
+            self.process.wait(timeout=STUCK_S)
         except subprocess.TimeoutExpired:
-            run.kill()
-            output, _ = run.communicate()
-        results.append((run.returncode, output))
-    return results
+            raise WaitTimeout(f"the {self.name} load still ran after {STUCK_S} s:\n{self.output()[-3000:]}") from None
+        return self.process.returncode, self.output()
+
+    def stop(self) -> None:
+        """Ends it if it still runs (a failed test leaves no dagster process behind)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _sessions_waiting_for_a_lock(gate: psycopg.Connection) -> int:
+    (waiting,) = gate.execute(
+        "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    ).fetchone()
+    return waiting
+
+
+def _hold_both_loads_at_the_gate(pipeline, home: Path) -> list[WarehouseLoad]:
+    """Start the first load, hold it at a lock until it is seen waiting, start the second, and release
+    both once both wait: the interleaving under test, whatever the machine's speed."""
+    loads: list[WarehouseLoad] = []
+    try:
+        with psycopg.connect(pipeline.warehouse_dsn, autocommit=True) as gate:
+            gate.execute("BEGIN")
+            gate.execute("LOCK TABLE dim_counterparty IN SHARE MODE")  # the first load stops here
+            for name in ("first", "second"):
+                loads.append(WarehouseLoad(pipeline, home, name))
+                wait_until(
+                    lambda: _sessions_waiting_for_a_lock(gate) >= len(loads),
+                    f"the {name} load to wait for a lock",
+                    timeout=STUCK_S,
+                    watching=loads,
+                )
+            gate.execute("ROLLBACK")  # both released together
+    except BaseException:
+        for load in loads:
+            load.stop()
+        raise
+    return loads
 
 
 @pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
@@ -93,23 +119,15 @@ def test_two_loads_at_once_serialise_without_deadlock_or_duplicates(pipeline, tm
     pipeline.ingest()
     pipeline.process()
 
-    runs: list[subprocess.Popen] = []
-    with psycopg.connect(pipeline.warehouse_dsn, autocommit=True) as gate:
-        gate.execute("BEGIN")
-        gate.execute("LOCK TABLE dim_counterparty IN SHARE MODE")  # the first load stops here
-        try:
-            runs.append(_start_warehouse_job(pipeline, tmp_path))
-            held = _wait_for_waiters(gate, 1, runs)
-            runs.append(_start_warehouse_job(pipeline, tmp_path))
-            both_held = held and _wait_for_waiters(gate, 2, runs)
-        finally:
-            gate.execute("ROLLBACK")
-        results = _finish(runs)
-
+    loads = _hold_both_loads_at_the_gate(pipeline, tmp_path)
+    try:
+        results = [load.finish() for load in loads]
+    finally:
+        for load in loads:
+            load.stop()
     for returncode, output in results:
         assert returncode == 0, output[-4000:]
         assert "Deadlock" not in output
-    assert both_held, "the race was not set up: " + results[0][1][-3000:]
     # One loaded the change, the other found it in the ledger and applied nothing.
     applied = sorted("warehouse/fact_sales_order: applied 1 batches" in output for _, output in results)
     assert applied == [False, True], [output[-3000:] for _, output in results]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from reveries_pipeline.warehouse.schema import (
     schema_version,
     warehouse_ddl,
 )
+from reveries_pipeline_tests.waiting import Worker, wait_until
 from reveries_pipeline_tests.warehouse.expected_schema import EXPECTED_FKS, foreign_keys_of
 from reveries_pipeline_tests.warehouse.frames import sales_frame, seed_dimensions
 
@@ -41,6 +41,19 @@ def open_reader(dsn: str, app: str = "bi-reader") -> Iterator[tuple[psycopg.Conn
         finally:
             if not reader.closed:  # a test may have ended the session
                 reader.execute("ROLLBACK")
+
+
+def assert_gave_up_after_the_lock_timeout(elapsed_s: float, lock_timeout_s: float) -> None:
+    """It did wait for the lock (at least lock_timeout), then gave up instead of waiting on (well
+    within 20 times it). Timing bounds only this wait, relative to its setting, never a whole run."""
+    assert lock_timeout_s <= elapsed_s < 20 * lock_timeout_s, (elapsed_s, lock_timeout_s)
+
+
+def sessions_blocked_by(conn: psycopg.Connection, pid: int) -> list[tuple[int, str]]:
+    """(pid, query) of the sessions waiting for a lock that session `pid` holds."""
+    return conn.execute(
+        "SELECT pid, query FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", (pid,)
+    ).fetchall()
 
 
 def _build_like_the_previous_code(dsn: str) -> None:
@@ -72,7 +85,7 @@ def test_a_migration_under_an_open_reader_fails_in_time_naming_the_reader(wareho
         started = time.perf_counter()
         with pytest.raises(WarehouseLockTimeout) as raised:
             ensure_warehouse_schema(conn, lock_timeout_s=0.5)
-        assert time.perf_counter() - started < 5
+        assert_gave_up_after_the_lock_timeout(time.perf_counter() - started, 0.5)
         message = str(raised.value)
         assert f"pid {reader.info.backend_pid} " in message and "'bi-reader'" in message, message
         assert "idle in transaction" in message and "fact_sales_order_current" in message, message
@@ -106,10 +119,10 @@ def test_a_bulk_fact_load_under_an_open_reader_keeps_the_foreign_keys_instead_of
         # statement_timeout: a load that waits for the reader fails the test instead of hanging it
         with psycopg.connect(warehouse_dsn, options="-c statement_timeout=20000") as conn:
             started = time.perf_counter()
-            result = load_table_batches(conn, "fact_sales_order", [batch], lock_timeout_s=0.3)
+            result = load_table_batches(conn, "fact_sales_order", [batch], lock_timeout_s=0.5)
+            assert_gave_up_after_the_lock_timeout(time.perf_counter() - started, 0.5)
             assert conn.execute("SHOW lock_timeout").fetchone() == ("0",)  # not left set for the rest
             conn.commit()
-            assert time.perf_counter() - started < 5
         assert reader.execute(CURRENT_SALES).fetchone() == (before,)  # its snapshot, unchanged
         pid = reader.info.backend_pid
     assert result.rows_loaded == 2 and result.batches_applied == ["s/1.parquet"]
@@ -131,13 +144,19 @@ def test_an_incremental_load_finishes_while_a_reader_keeps_its_snapshot(pipeline
         pipeline.source("UPDATE sales_order SET units_sold = 4242, last_updated = now() WHERE sales_order_id <= 3")
         pipeline.ingest()
         pipeline.process()
-        # A lock_timeout longer than the join: any lock conflicting with the reader hangs the load.
-        outcome: list = []
-        loading = threading.Thread(target=lambda: outcome.append(pipeline.load_with(lock_timeout_seconds=600)))
-        loading.start()
-        loading.join(timeout=60)
-        assert not loading.is_alive(), "the load is waiting for the reader's transaction"
-        assert outcome and outcome[0].success
+        # A lock_timeout longer than any test: a lock conflicting with the reader would make the load wait,
+        # which the watcher sees in pg_locks (no guess from how long the load takes).
+        loading = Worker(lambda: pipeline.load_with(lock_timeout_seconds=600), name="load").start()
+        blocked: list[tuple[int, str]] = []
+        with psycopg.connect(pipeline.warehouse_dsn, autocommit=True) as watcher:
+
+            def ended_or_blocked() -> bool:
+                blocked[:] = sessions_blocked_by(watcher, reader.info.backend_pid)
+                return bool(blocked) or not loading.is_alive()
+
+            wait_until(ended_or_blocked, "the load to end or to wait for the reader", timeout=240)
+        assert not blocked, f"the load waits for the reader's transaction: {blocked}"
+        assert loading.result(timeout=240).success
         assert reader.execute(CURRENT_SALES).fetchone() == (before,)
         assert reader.execute("SELECT count(*) FROM fact_sales_order WHERE units_sold = 4242").fetchone() == (0,)
     assert pipeline.warehouse("SELECT count(*) FROM fact_sales_order_current WHERE units_sold = 4242") == [(3,)]
@@ -150,11 +169,12 @@ def test_migration_and_rebuild_under_an_open_reader_fail_naming_it(pipeline):
     pipeline.process()
     _build_like_the_previous_code(pipeline.warehouse_dsn)
     with open_reader(pipeline.warehouse_dsn, app="nightly-report") as (reader, _):
-        started = time.perf_counter()
+        # No clock on the run: the configured lock_timeout is what it gave up after (a load that ignored it
+        # would wait for the reader until the suite's pytest-timeout).
         with pytest.raises(Failure) as raised:
             pipeline.load_with(lock_timeout_seconds=1)
-        assert time.perf_counter() - started < 10
         described = raised.value.description
+        assert "gave up after waiting 1s (lock_timeout)" in described, described
         assert f"pid {reader.info.backend_pid} " in described and "'nightly-report'" in described, described
         assert "migrating the warehouse schema" in described
     assert pipeline.load_with().success  # the reader is gone: migrated, then loaded
@@ -167,4 +187,5 @@ def test_migration_and_rebuild_under_an_open_reader_fail_naming_it(pipeline):
             pipeline.load_with(rebuild=True, lock_timeout_seconds=1)
         described = raised.value.description
         assert f"pid {reader.info.backend_pid} " in described and "TRUNCATE" in described, described
+        assert "gave up after waiting 1s (lock_timeout)" in described, described
     assert pipeline.warehouse("SELECT count(*) FROM fact_sales_order")[0][0] == facts

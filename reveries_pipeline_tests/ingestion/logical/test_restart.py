@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 
 import psycopg
 import pytest
@@ -27,6 +25,7 @@ from reveries_pipeline_tests.ingestion.logical.support import (
     spooled,
     update,
 )
+from reveries_pipeline_tests.waiting import Worker, wait_until
 
 BACKLOG = 5_000
 
@@ -57,8 +56,8 @@ def restart(server, crash: bool) -> None:
     if crash:  # SIGQUIT: the postmaster's immediate shutdown, recovering from the WAL on start
         pid = server.get_pid()
         os.kill(pid, signal.SIGQUIT)
-        while server.get_postmaster_info().process.is_running():
-            time.sleep(0.05)
+        postmaster = server.get_postmaster_info().process
+        wait_until(lambda: not postmaster.is_running(), "the postmaster to exit on SIGQUIT", timeout=120)
     else:
         server.stop()  # pg_ctl stop: a fast shutdown, cutting off the sessions
     server.ensure_postgres_running()
@@ -88,25 +87,24 @@ def test_a_restart_mid_read_then_the_next_capture_gets_exactly_the_unconfirmed_c
     # the department backlog spooled, the staff change not yet.
     locker = psycopg.connect(server.get_uri(database))
     locker.execute("LOCK TABLE staff IN ACCESS EXCLUSIVE MODE")
-    outcome: list[object] = []
 
     def read() -> None:
         with psycopg.connect(server.get_uri(database), autocommit=True) as reader:
-            try:
-                outcome.append(read_changes(reader, settings, tmp_path / "b"))
-            except Exception as e:  # reported by the test, not lost in the thread
-                outcome.append(e)
+            read_changes(reader, settings, tmp_path / "b")
 
-    reader = threading.Thread(target=read)
-    reader.start()
+    reader = Worker(read, name="reader").start()
     with psycopg.connect(server.get_uri(database), autocommit=True) as watcher:
-        while not blocked_on_a_lock(watcher, database):
-            time.sleep(0.01)
+        wait_until(
+            lambda: blocked_on_a_lock(watcher, database),
+            "the read to block on the lock on staff",
+            timeout=120,
+            watching=[reader],
+        )
     assert (tmp_path / "b" / "department.parquet").exists()  # some of the backlog is spooled
     restart(server, crash=False)
-    reader.join()
+    with pytest.raises(psycopg.OperationalError):  # the read is cut off with its session
+        reader.result(timeout=120)
     locker.close()
-    assert len(outcome) == 1 and isinstance(outcome[0], psycopg.OperationalError)
     with psycopg.connect(server.get_uri(database), autocommit=True) as conn:
         update(conn, "department", 1, department_name="After")
         capture = spooled(read_changes(conn, settings, tmp_path / "c"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import psycopg
@@ -20,6 +19,7 @@ from reveries_pipeline.ingestion.logical import (
 )
 from reveries_pipeline.ingestion.source_schema import describe_source_table
 from reveries_pipeline_tests.ingestion.logical.support import delete, insert, replay, source_rows, spooled, update
+from reveries_pipeline_tests.waiting import Worker, wait_until
 
 
 def test_snapshot_is_every_row_exactly(seeded_source, cdc_settings, spool_dirs):
@@ -56,19 +56,16 @@ def test_changes_between_the_slot_and_the_snapshot_are_kept(conn, cdc_settings, 
     assert replay([snapshot, changes]) == {t: source_rows(conn, t) for t in SOURCE_TABLE_NAMES}
 
 
-def _write_while(dsn: str, transactions: int, done: list[int], failures: list[Exception]) -> None:
+def _write_while(dsn: str, transactions: int, done: list[int]) -> None:
     """Inserts, updates and deletes, one short transaction after another."""
-    try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            for n in range(transactions):
-                with conn.transaction():
-                    key = insert(conn, "currency", currency_code=f"{n % 1000:03d}")
-                    update(conn, "sales_order", 1, unit_price=Decimal(n) / 100, units_sold=n)
-                    if n % 3 == 0:
-                        delete(conn, "currency", key)
-                done.append(n)
-    except Exception as e:  # reported by the test, not lost in the thread
-        failures.append(e)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for n in range(transactions):
+            with conn.transaction():
+                key = insert(conn, "currency", currency_code=f"{n % 1000:03d}")
+                update(conn, "sales_order", 1, unit_price=Decimal(n) / 100, units_sold=n)
+                if n % 3 == 0:
+                    delete(conn, "currency", key)
+            done.append(n)
 
 
 @pytest.mark.parametrize("existing_slot", [False, True], ids=["first-run", "re-snapshot"])
@@ -76,15 +73,11 @@ def test_a_snapshot_taken_under_writes_loses_nothing(conn, cdc_source, cdc_setti
     if existing_slot:  # e.g. after a lost slot: the same guarantee from the slot's position
         ensure_publication_and_slot(conn, cdc_settings)
     done: list[int] = []
-    failures: list[Exception] = []
-    writer = threading.Thread(target=_write_while, args=(cdc_source, 600, done, failures))
-    writer.start()
-    while len(done) < 20:
-        threading.Event().wait(0.01)
+    writer = Worker(_write_while, cdc_source, 600, done, name="writer").start()
+    wait_until(lambda: len(done) >= 20, "the writer's first 20 transactions", timeout=120, watching=[writer])
     snapshot = initial_snapshot(conn, cdc_settings, next(spool_dirs))
     overlapped = writer.is_alive()
-    writer.join(timeout=120)
-    assert not failures
+    writer.result(timeout=300)  # its error, if it failed mid-way
     assert overlapped, "the writer finished before the snapshot did: nothing was tested"
     changes = read_changes(conn, cdc_settings, next(spool_dirs))
     assert replay([snapshot, changes]) == {t: source_rows(conn, t) for t in SOURCE_TABLE_NAMES}
