@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install requirements dev-setup demo test test-faults test-hostile dev lint format gates run-checks dashboard bench clean
+.PHONY: install requirements dev-setup demo test test-faults test-hostile mutations dev lint format gates run-checks dashboard bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test-faults: $(STAMP)  ## only the fault-injection suite (killed runs, outages, 
 
 test-hostile: $(STAMP)  ## only the hostile-input suite (bad source values, DSNs, keys, oversized objects)
 	$(BIN)/pytest -q -m hostile
+
+mutations: $(STAMP)  ## each registered mutation of a check or figure must fail its test (docs/testing.md)
+	$(BIN)/python -m reveries_pipeline_tests.mutations
 
 dev: $(STAMP)  ## embedded default + dagster dev, schedule and sensors on
 	$(BIN)/reveries dev
