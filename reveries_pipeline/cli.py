@@ -166,24 +166,55 @@ def simulate(interval: float, iterations: int | None, seed_value: int | None) ->
 
 
 @totesys.command("setup-cdc")
-def setup_cdc() -> None:
+@click.option("--apply", is_flag=True, help="Run it on totesys (TOTESYS_DSN or the embedded default) instead.")
+def setup_cdc(apply: bool) -> None:
     """Print the SQL a DBA runs once on totesys for logical change capture (a publication, REPLICA
-    IDENTITY FULL, a replication slot). Nothing is run here: pipe it to psql as the tables' owner.
-    `reveries totesys drop-cdc` prints the script that undoes it."""
-    from reveries_pipeline.ingestion.logical.setup import setup_sql
+    IDENTITY FULL, a replication slot): pipe it to psql as the tables' owner. With --apply, run it
+    here (what exists is kept; running it again changes nothing). The slot holds WAL from now on until
+    captures confirm it: `reveries totesys drop-cdc --apply` removes it."""
+    from reveries_pipeline.ingestion.logical.setup import ensure_publication_and_slot, setup_sql
 
-    click.echo(setup_sql(), nl=False)
-    click.echo("-- To remove it: reveries totesys drop-cdc")
+    if not apply:
+        click.echo(setup_sql(), nl=False)
+        click.echo("-- To remove it: reveries totesys drop-cdc")
+        return
+    import psycopg
+
+    with psycopg.connect(_dsn(config.TOTESYS_DSN, "totesys"), autocommit=True) as conn:
+        state = ensure_publication_and_slot(conn)
+    console.print(f"logical capture set up on {_source_name()}: slot at LSN {state.confirmed_flush_lsn}")
 
 
 @totesys.command("drop-cdc")
-def drop_cdc() -> None:
+@click.option("--apply", is_flag=True, help="Run it on totesys (TOTESYS_DSN or the embedded default) instead.")
+@click.option("--yes", is_flag=True, help="With --apply on a configured TOTESYS_DSN: do not ask.")
+def drop_cdc(apply: bool, yes: bool) -> None:
     """Print the SQL that removes the slot and publication setup-cdc made: for retiring logical
-    capture or, after the slot was lost or invalidated, before a new initial snapshot. Nothing is run
-    here: pipe it to psql."""
-    from reveries_pipeline.ingestion.logical.setup import drop_sql
+    capture or, after the slot was lost or invalidated, before a new initial snapshot. With --apply,
+    run it here; on a database TOTESYS_DSN names, only after a yes (or --yes)."""
+    from reveries_pipeline.ingestion.logical.setup import drop_publication_and_slot, drop_sql
 
-    click.echo(drop_sql(), nl=False)
+    if not apply:
+        click.echo(drop_sql(), nl=False)
+        return
+    import psycopg
+
+    dsn = _dsn(config.TOTESYS_DSN, "totesys")
+    if config.env_value(config.TOTESYS_DSN):
+        effect = "its replication slot and publication are dropped; capturing again needs a new initial snapshot"
+        where = _source_name()
+        _confirm_or_refuse(f"On {where}: {effect}. Continue?", f"refusing to drop on {where}: {effect}", yes)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        drop_publication_and_slot(conn)
+    console.print(f"logical capture removed from {_source_name()}: slot and publication dropped")
+
+
+def _source_name() -> str:
+    """totesys as logs name it: its DSN without the password, or the embedded default."""
+    from reveries_pipeline.resources.postgres import redact_dsn
+
+    configured = config.env_value(config.TOTESYS_DSN)
+    return redact_dsn(configured) if configured else "the embedded totesys"
 
 
 def _confirm_or_refuse(question: str, refusal: str, yes: bool) -> None:

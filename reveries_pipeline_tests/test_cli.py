@@ -203,3 +203,32 @@ def test_rebuild_without_a_terminal_refuses_unless_yes():
     result = CliRunner().invoke(main, ["rebuild"])
     assert result.exit_code == 1 and "refusing to replace the processed bucket" in result.output
     assert "--yes" in result.output
+
+
+def _cdc_objects(dsn: str) -> tuple[int, int]:
+    with psycopg.connect(dsn) as conn:
+        (slots,) = conn.execute(
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'reveries' AND database = current_database()"
+        ).fetchone()
+        (publications,) = conn.execute("SELECT count(*) FROM pg_publication WHERE pubname = 'reveries'").fetchone()
+    return slots, publications
+
+
+def test_setup_and_drop_cdc_apply_on_the_source(seeded_source, monkeypatch):
+    from reveries_pipeline.ingestion.logical.setup import drop_publication_and_slot
+
+    monkeypatch.setenv("TOTESYS_DSN", seeded_source)
+    try:
+        for _ in range(2):  # running it again changes nothing
+            setup = CliRunner().invoke(main, ["totesys", "setup-cdc", "--apply"])
+            assert setup.exit_code == 0, setup.output
+            assert _cdc_objects(seeded_source) == (1, 1)
+        refused = CliRunner().invoke(main, ["totesys", "drop-cdc", "--apply"])  # a configured database: no yes
+        assert refused.exit_code == 1 and "refusing to drop" in refused.output
+        assert _cdc_objects(seeded_source) == (1, 1)
+        dropped = CliRunner().invoke(main, ["totesys", "drop-cdc", "--apply", "--yes"])
+        assert dropped.exit_code == 0, dropped.output
+        assert _cdc_objects(seeded_source) == (0, 0)
+    finally:  # a slot left behind would stop the test database from being dropped
+        with psycopg.connect(seeded_source, autocommit=True) as conn:
+            drop_publication_and_slot(conn)

@@ -49,17 +49,26 @@ def setup_sql(settings: LogicalCaptureSettings = _DEFAULT) -> str:
     return header + "".join(f"{s.as_string()};\n" for s in statements)
 
 
-def drop_sql(settings: LogicalCaptureSettings = _DEFAULT) -> str:
-    """Removes the slot and publication. A forgotten slot keeps every WAL segment since its position
-    and fills the source's disk: drop it when logical capture is retired."""
+def _drop_statements(settings: LogicalCaptureSettings) -> list[sql.Composed]:
     slot = sql.SQL("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = {}").format(
         sql.Literal(settings.slot)
     )
-    publication = sql.SQL("DROP PUBLICATION IF EXISTS {}").format(sql.Identifier(settings.publication))
-    return (
-        "-- Reveries logical change capture: remove it (capturing again then needs a new initial snapshot).\n"
-        f"{slot.as_string()};\n{publication.as_string()};\n"
-    )
+    return [slot, sql.SQL("DROP PUBLICATION IF EXISTS {}").format(sql.Identifier(settings.publication))]
+
+
+def drop_sql(settings: LogicalCaptureSettings = _DEFAULT) -> str:
+    """Removes the slot and publication. A forgotten slot keeps every WAL segment since its position
+    and fills the source's disk: drop it when logical capture is retired."""
+    header = "-- Reveries logical change capture: remove it (capturing again then needs a new initial snapshot).\n"
+    return header + "".join(f"{s.as_string()};\n" for s in _drop_statements(settings))
+
+
+def drop_publication_and_slot(conn: psycopg.Connection, settings: LogicalCaptureSettings = _DEFAULT) -> None:
+    """Run drop_sql: what is already gone is skipped. Each statement in its own transaction."""
+    require_idle(conn)
+    for statement in _drop_statements(settings):
+        with conn.transaction():
+            conn.execute(statement)
 
 
 def ensure_publication_and_slot(conn: psycopg.Connection, settings: LogicalCaptureSettings = _DEFAULT) -> SlotState:
