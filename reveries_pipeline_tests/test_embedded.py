@@ -63,7 +63,9 @@ def test_a_data_directory_made_by_the_old_trusting_default_is_upgraded_in_place(
     running: joining it rewrites the rules and moves the socket; the data stays."""
     pgdata = server_home / LONG_NAME
     pgdata.mkdir()
-    old = subprocess.run([sys.executable, "-c", OLD_STYLE_START, str(pgdata)], capture_output=True, text=True)
+    old = subprocess.run(
+        [sys.executable, "-c", OLD_STYLE_START, str(pgdata)], capture_output=True, text=True, timeout=120
+    )
     assert old.returncode == 0, old.stderr
     with psycopg.connect(old.stdout.strip(), autocommit=True) as conn:
         conn.execute("CREATE TABLE kept AS SELECT 42 AS answer")
@@ -116,5 +118,5 @@ def test_a_socket_directory_it_cannot_keep_private_is_refused_with_a_command_tha
         embedded_server(str(tmp_path / LONG_NAME))
 
     fix = re.search(r"\((rm -rf [^)]+)\)", str(refused.value)).group(1)
-    subprocess.run(fix, shell=True, check=True)  # noqa: S602 - the command the error prints, verbatim
+    subprocess.run(fix, shell=True, check=True, timeout=60)  # noqa: S602 - the command the error prints, verbatim
     assert_private(private_runtime_dir(os.geteuid()), os.geteuid())

@@ -34,6 +34,7 @@ def psql_as_nobody(uri: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
 
 
