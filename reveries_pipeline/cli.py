@@ -113,7 +113,8 @@ def seed(scale: float, seed_value: int, yes: bool) -> None:
     the embedded default, and against real endpoints you choose what to reset (docs/runbook.md)."""
     from reveries_pipeline.totesys.seed import seed_totesys
 
-    dsn = _dsn_to_seed(yes)
+    effect = "every totesys table in it is emptied (TRUNCATE ... CASCADE) and filled with generated data"
+    dsn = _totesys_dsn_confirmed("seed", effect, yes)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description:<15}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -199,11 +200,8 @@ def drop_cdc(apply: bool, yes: bool) -> None:
         return
     import psycopg
 
-    dsn = _dsn(config.TOTESYS_DSN, "totesys")
-    if config.env_value(config.TOTESYS_DSN):
-        effect = "its replication slot and publication are dropped; capturing again needs a new initial snapshot"
-        where = _source_name()
-        _confirm_or_refuse(f"On {where}: {effect}. Continue?", f"refusing to drop on {where}: {effect}", yes)
+    effect = "its replication slot and publication are dropped; capturing again needs a new initial snapshot"
+    dsn = _totesys_dsn_confirmed("drop logical capture on", effect, yes)
     with psycopg.connect(dsn, autocommit=True) as conn:
         drop_publication_and_slot(conn)
     console.print(f"logical capture removed from {_source_name()}: slot and publication dropped")
@@ -227,19 +225,14 @@ def _confirm_or_refuse(question: str, refusal: str, yes: bool) -> None:
     raise click.ClickException(f"{refusal}; pass --yes if you mean it")
 
 
-def _dsn_to_seed(yes: bool) -> str:
-    """The totesys DSN to seed: the embedded default's freely, one TOTESYS_DSN names (real data,
-    perhaps) only when confirmed. It is named without its password."""
-    from reveries_pipeline.resources.postgres import redact_dsn
-
-    configured = config.env_value(config.TOTESYS_DSN)
-    if configured is None:
-        return _dsn(config.TOTESYS_DSN, "totesys")
-    configured = _dsn(config.TOTESYS_DSN, "totesys")
-    where = f"{redact_dsn(configured)} (set by {config.TOTESYS_DSN}, not the embedded default)"
-    effect = "every totesys table in it is emptied (TRUNCATE ... CASCADE) and filled with generated data"
-    _confirm_or_refuse(f"Seed {where}? {effect}.", f"refusing to seed {where}: {effect}", yes)
-    return configured
+def _totesys_dsn_confirmed(verb: str, effect: str, yes: bool) -> str:
+    """The totesys DSN for a command that changes it: the embedded default's freely, one TOTESYS_DSN
+    names (real data, perhaps) only once confirmed. It is named without its password."""
+    dsn = _dsn(config.TOTESYS_DSN, "totesys")
+    if config.env_value(config.TOTESYS_DSN):
+        where = f"{_source_name()} (set by {config.TOTESYS_DSN}, not the embedded default)"
+        _confirm_or_refuse(f"{verb.capitalize()} {where}? {effect}.", f"refusing to {verb} {where}: {effect}", yes)
+    return dsn
 
 
 def _execute_job(job_name: str, log_level: str = "INFO") -> bool:

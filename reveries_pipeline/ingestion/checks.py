@@ -7,9 +7,9 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Metada
 from reveries_pipeline.asset_keys import raw_key
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.change_capture import CaptureResult
+from reveries_pipeline.resources.untrusted import MAX_SAMPLES
 
 FUTURE_DATED_CHECK = "no_future_dated_rows"
-MAX_LISTED = 20
 
 
 def check_specs() -> list[AssetCheckSpec]:
@@ -43,6 +43,6 @@ def future_dated_check(capture: CaptureResult) -> AssetCheckResult:
         metadata={
             "future_dated_rows": MetadataValue.int(len(future)),
             "source_clock": MetadataValue.text(clock),
-            "rows": MetadataValue.json(listed[:MAX_LISTED]),
+            "rows": MetadataValue.json(listed[:MAX_SAMPLES]),
         },
     )
