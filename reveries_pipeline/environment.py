@@ -26,6 +26,7 @@ from reveries_pipeline.config import (
     WAREHOUSE_DSN,
     embedded_bucket_dir,
 )
+from reveries_pipeline.ingestion.capture_mode import TOTESYS_CAPTURE, TotesysCapture, capture_mode
 from reveries_pipeline.io_managers.parquet import ProcessedParquetIOManager
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
 from reveries_pipeline.resources import ObjectStore, PostgresResource
@@ -101,8 +102,13 @@ def build_resources(env: Mapping[str, str] = os.environ) -> dict:
     warehouse = _postgres(env, WAREHOUSE_DSN, "warehouse", required, schema=schema)
     ingestion_lake = _bucket(env, INGESTION_BUCKET_URL, "ingestion", required, prefix)
     processed_lake = _bucket(env, PROCESSED_BUCKET_URL, "processed", required, prefix)
+    try:
+        mode = capture_mode(_set(env, TOTESYS_CAPTURE))
+    except ValueError as e:
+        raise ConfigurationError(str(e)) from None
     return {
         "totesys": totesys,
+        "totesys_capture": TotesysCapture(mode=mode),
         "warehouse": warehouse,
         "ingestion_lake": ingestion_lake,
         "processed_lake": processed_lake,
