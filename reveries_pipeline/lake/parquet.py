@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
@@ -47,9 +47,12 @@ def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame, key: 
         return key, path.stat().st_size
 
 
-def read_parquet_object(store: ObjectStore, key: str, size: int | None = None) -> pl.DataFrame:
+def read_parquet_object(
+    store: ObjectStore, key: str, size: int | None = None, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
     """Read one parquet batch object within the store's read limits. `size`, when a listing gave it,
-    refuses an over-limit object before any request.
+    refuses an over-limit object before any request. `columns`, when given, reads only those of them
+    the object has (its footer says which), in that order.
 
     Raises ObjectOverLimitError (naming the object and the limit) before reading any data of an object
     over a limit, UnreadableObjectError (naming the bucket and key) for one that can't be parsed, and
@@ -62,7 +65,7 @@ def read_parquet_object(store: ObjectStore, key: str, size: int | None = None) -
         except Exception as exc:  # polars raises ComputeError, OSError or pyarrow errors for a bad file
             raise UnreadableObjectError(store.url, key, f"{type(exc).__name__}: {exc}") from exc
 
-    frame = _read_within_limits(store, key, size, naming_unreadable)
+    frame = _read_within_limits(store, key, size, naming_unreadable, columns)
     if frame is None:
         raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
     return frame
@@ -74,7 +77,9 @@ def read_state_frame(store: ObjectStore, key: str) -> pl.DataFrame | None:
     return _read_within_limits(store, key, None, nullcontext)
 
 
-def _read_within_limits(store: ObjectStore, key: str, size: int | None, parsing: Parsing) -> pl.DataFrame | None:
+def _read_within_limits(
+    store: ObjectStore, key: str, size: int | None, parsing: Parsing, columns: Sequence[str] | None = None
+) -> pl.DataFrame | None:
     if size is not None:
         store.check_within_limits(key, size=size)
     found = store.read_tail(key, FOOTER_READ_BYTES)
@@ -89,18 +94,21 @@ def _read_within_limits(store: ObjectStore, key: str, size: int | None, parsing:
     with parsing():
         metadata = pq.read_metadata(io.BytesIO(tail))  # parses the footer at the end of the tail
     _check_footer(store, key, metadata)
+    if columns is not None:
+        present = set(metadata.schema.to_arrow_schema().names)
+        columns = [c for c in columns if c in present]
     if len(tail) >= size:  # the whole object is already here
         with parsing():
-            return pl.read_parquet(io.BytesIO(tail))
+            return pl.read_parquet(io.BytesIO(tail), columns=columns)
     if (path := store.local_path(key)) is not None:
         with parsing():
-            return pl.read_parquet(path)  # read in place
+            return pl.read_parquet(path, columns=columns)  # read in place: only those columns' pages
     with tempfile.NamedTemporaryFile(prefix="reveries-pq-", suffix=".parquet") as tmp:
         store.copy_head(key, size - len(tail), tmp)
         tmp.write(tail)
         tmp.flush()
         with parsing():
-            return pl.read_parquet(tmp.name)
+            return pl.read_parquet(tmp.name, columns=columns)
 
 
 def _footer_length(tail: bytes) -> int:
