@@ -1,8 +1,29 @@
-"""The ingestion job and its 10-minute schedule."""
+"""The ingestion job and its 10-minute schedule: the backstop behind source_change_sensor.
 
-from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
+The sensor starts a run seconds after totesys changes; the schedule catches what it could miss (the
+sensor switched off, a failed run, counters reset). It launches nothing while an ingestion is queued
+or running, when one succeeded within the last interval, or when the source is unchanged since the
+last successful one, so an idle daemon starts no runs.
+"""
+
+from datetime import timedelta
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    schedule,
+)
 
 from reveries_pipeline.asset_keys import RAW_GROUP
+from reveries_pipeline.ingestion.capture_mode import TotesysCapture
+from reveries_pipeline.ingestion.source_sensor import backstop_skip_reason, fingerprint_tags
+from reveries_pipeline.resources import PostgresResource
+
+BACKSTOP_INTERVAL = timedelta(minutes=10)
 
 ingestion_job = define_asset_job(
     "ingestion_job",
@@ -10,11 +31,20 @@ ingestion_job = define_asset_job(
     description="Capture new and changed rows of every totesys table into the ingestion bucket.",
 )
 
-ingestion_schedule = ScheduleDefinition(
+
+@schedule(
     name="ingestion_schedule",
     job=ingestion_job,
     cron_schedule="*/10 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Poll totesys every 10 minutes.",
+    description="Backstop: ingest every 10 minutes unless an ingestion ran meanwhile or totesys is unchanged.",
 )
+def ingestion_schedule(
+    context: ScheduleEvaluationContext, totesys: PostgresResource, totesys_capture: TotesysCapture
+) -> RunRequest | SkipReason:
+    now = context.scheduled_execution_time
+    reason, probe = backstop_skip_reason(context.instance, totesys, totesys_capture, now, BACKSTOP_INTERVAL)
+    if reason is not None:
+        return SkipReason(reason)
+    return RunRequest(tags=fingerprint_tags(probe) if probe is not None else {})
