@@ -172,3 +172,34 @@ STAR_TABLE_NAMES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
 def star_tables_fed_by(source: str) -> tuple[str, ...]:
     """The star tables a row of `source` feeds (where a rejected source row is reported)."""
     return tuple(name for name, spec in STAR_TABLES.items() if source in spec.sources)
+
+
+@dataclass(frozen=True)
+class DeletedRowsSpec:
+    """The table of our own beside the reference star schema: one deletion marker per deleted version.
+
+    A source delete names the star table whose *primary* source is that table (`sources[0]`), the
+    deleted row's natural id, and its version (its `last_updated`, split into date and time like a
+    fact's `last_updated_date`/time). Markers are appended like fact versions: `key` identifies one,
+    and one already present, or seen twice, goes in once. A fact's `_current` view hides a version a
+    marker names; a dimension row stays (facts reference it) and is marked deleted by its marker.
+    Processing writes it as `processed/<name>` and the warehouse loads it after the star tables.
+    """
+
+    name: str
+    key: tuple[str, ...]
+    deleted_at: str  # when the source deleted it (logical: commit time; poll: when it was found gone)
+
+
+DELETED_ROWS = DeletedRowsSpec(
+    "reveries_deleted_rows", ("star_table", "natural_id", "version_date", "version_time"), "deleted_at"
+)
+
+# Every table processing writes and the warehouse loads, in load order: the star tables, then markers.
+PROCESSED_TABLE_NAMES: tuple[str, ...] = (*STAR_TABLE_NAMES, DELETED_ROWS.name)
+
+
+def star_table_marked_by(source: str) -> str | None:
+    """The star table a delete of a `source` row marks: the one whose primary source it is (None:
+    the source has no star table of its own, like department)."""
+    return next((name for name, spec in STAR_TABLES.items() if spec.sources[:1] == (source,)), None)

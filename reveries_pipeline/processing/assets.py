@@ -15,7 +15,14 @@ from dagster import AssetExecutionContext, AssetOut, Config, MetadataValue, Outp
 from pydantic import Field, model_validator
 
 from reveries_pipeline.asset_keys import PROCESSED_GROUP, processed_key, raw_key
-from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES, SOURCE_TABLE_NAMES, STAR_TABLE_NAMES
+from reveries_pipeline.catalog import (
+    DELETED_ROWS,
+    DIMENSION_TABLES,
+    FACT_TABLES,
+    PROCESSED_TABLE_NAMES,
+    SOURCE_TABLE_NAMES,
+    STAR_TABLE_NAMES,
+)
 from reveries_pipeline.io_managers.parquet import OBJECT_KEY_METADATA
 from reveries_pipeline.lake.batch_keys import next_batch_key
 from reveries_pipeline.processing import checks
@@ -67,12 +74,21 @@ class ProcessingConfig(Config):
         return DateWindow(bounds["earliest_business_date"], bounds["latest_business_date"])
 
 
+def _description(table: str) -> str:
+    if table == DELETED_ROWS.name:
+        return (
+            "Deletion markers from the latest raw batches (star table, natural id, deleted version), "
+            "as parquet in the processed bucket."
+        )
+    return f"`{table}` rows changed by the latest raw batches, as parquet in the processed bucket."
+
+
 def _table_out(table: str) -> AssetOut:
     return AssetOut(
         key=processed_key(table),
         group_name=PROCESSED_GROUP,
         io_manager_key="processed_io_manager",
-        description=f"`{table}` rows changed by the latest raw batches, as parquet in the processed bucket.",
+        description=_description(table),
         kinds={"polars", "parquet"},
         # definition metadata: the catalog shows the columns before the first run
         metadata={COLUMN_SCHEMA: MetadataValue.table_schema(column_schema(table))},
@@ -116,7 +132,7 @@ def _outputs(tables: dict[str, pl.DataFrame], pending: PendingRaw, passes: list[
     table's previous one, even if the clock stepped back). Returns, for `yield from`, the keys written."""
     previous = _last_written(passes)
     written: list[str] = []
-    for table in STAR_TABLE_NAMES:
+    for table in PROCESSED_TABLE_NAMES:
         metadata = {
             "raw_batches_read": MetadataValue.int(pending.batches),
             "raw_rows_read": MetadataValue.int(pending.rows),
@@ -149,7 +165,8 @@ def _commit(
 def _summary(pending: PendingRaw, result: ProcessingResult, held: HoldBack, saved: list[str], seconds: float) -> str:
     return (
         f"processing committed: {pending.batches} raw batches, {pending.rows} rows read, "
-        f"{sum(f.height for f in result.tables.values())} rows written, {result.rejects.height} rejected, "
+        f"{sum(f.height for f in result.tables.values())} rows written, {result.deleted_rows.height} deletion "
+        f"markers, {result.rejects.height} rejected, "
         f"{sum(f.height for f in held.held.values())} fact rows held back, {len(saved)} state documents "
         f"written, in {seconds:.2f}s"
     )
@@ -167,7 +184,7 @@ def _check_results(result: ProcessingResult, held: HoldBack, rejects_key: str | 
 
 @multi_asset(
     name="star_schema_tables",
-    outs={table: _table_out(table) for table in STAR_TABLE_NAMES},
+    outs={table: _table_out(table) for table in PROCESSED_TABLE_NAMES},
     deps=[raw_key(t) for t in SOURCE_TABLE_NAMES],
     check_specs=checks.check_specs(),
 )
@@ -186,7 +203,7 @@ def star_schema_tables(
     rejects_key = write_rejects(processed_lake, result.rejects)
     if rejects_key:
         context.log.warning(f"{result.rejects.height} source rows rejected; written to {rejects_key}")
-    written = yield from _outputs(result.tables, pending, state.passes)
+    written = yield from _outputs({**result.tables, DELETED_ROWS.name: result.deleted_rows}, pending, state.passes)
     if rejects_key:
         written.append(rejects_key)
     saved = _commit(store, state, pending, written, held, result.tables["dim_date"])

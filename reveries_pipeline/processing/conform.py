@@ -12,6 +12,8 @@ per-row problem note:
 - a star column missing from the batch is an error: that drift matters, and ingestion flags it;
 - a star column whose source value had no exact value at capture (`NaN`, `infinity`, a BC date: its
   text is in the batch's UNREPRESENTABLE column) is named in the row's problem note too;
+- the change columns (`_op`, `_commit_lsn`, `_change_seq`, `_commit_time`: raw.CHANGE_COLUMNS) are
+  carried, null where the batch has none (poll batches; a delete reconciliation's has `_op` only);
 - every other column is dropped (it stays in the raw batch, which a reject names).
 """
 
@@ -20,8 +22,9 @@ from __future__ import annotations
 import polars as pl
 
 from reveries_pipeline.catalog import SOURCE_TABLES, TypeFamily
+from reveries_pipeline.ingestion.logical.columns import COMMIT_TIME
 from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE
-from reveries_pipeline.processing.raw import CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
+from reveries_pipeline.processing.raw import CHANGE_COLUMNS, CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
 
 # Decimals are read through a wide exact type, then narrowed; a narrowing that changes the value
 # (more decimal places, or too many digits) is a problem, never a rounding.
@@ -77,9 +80,21 @@ def _problem_note(checked: list[tuple[str, pl.DataType, TypeFamily]], has_unrepr
     return pl.when(note != "").then(note)  # null when every value was read without loss
 
 
+def _change_column(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """A change column as raw.CHANGE_COLUMNS types it (null when the batch has none)."""
+    dtype = CHANGE_COLUMNS[column]
+    if column not in frame.columns:
+        return pl.lit(None, dtype=dtype).alias(column)
+    source = frame.schema[column]
+    if column == COMMIT_TIME and isinstance(source, pl.Datetime) and source.time_zone:
+        return pl.col(column).dt.convert_time_zone("UTC").dt.replace_time_zone(None).cast(dtype)
+    return pl.col(column).cast(dtype)
+
+
 def conform_raw_batch(table: str, frame: pl.DataFrame, source_key: str) -> pl.DataFrame:
     """``frame`` (one raw batch of ``table``, stored at ``source_key``) as RAW_SCHEMAS[table] plus
-    SOURCE_KEY and CONFORM_PROBLEM. Raises MissingStarColumnsError if a star column is absent."""
+    SOURCE_KEY, CONFORM_PROBLEM and the CHANGE_COLUMNS, rows in the batch's (change) order. Raises
+    MissingStarColumnsError if a star column is absent."""
     star = SOURCE_TABLES[table].star_columns
     missing = [c for c in star if c not in frame.columns]
     if missing:
@@ -97,4 +112,5 @@ def conform_raw_batch(table: str, frame: pl.DataFrame, source_key: str) -> pl.Da
         *[pl.col(f"__conformed_{c}").alias(c) for c in RAW_SCHEMAS[table].names()],
         pl.lit(source_key, dtype=pl.String).alias(SOURCE_KEY),
         pl.col(CONFORM_PROBLEM),
+        *[_change_column(frame, column) for column in CHANGE_COLUMNS],
     )

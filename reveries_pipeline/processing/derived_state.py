@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from reveries_pipeline.catalog import STAR_TABLE_NAMES
+from reveries_pipeline.catalog import PROCESSED_TABLE_NAMES
 from reveries_pipeline.lake.parquet import write_new_parquet
 from reveries_pipeline.processing.state import ProcessingStateStore
 from reveries_pipeline.resources import ObjectStore
@@ -29,6 +29,8 @@ def reset_derived_state(processed_lake: ObjectStore) -> dict[str, int]:
     """Empty what processing derived from the raw lake: the processed tables, `_rejects` and the
     processing state, so the next pass remodels every raw batch. Returns the objects deleted per
     prefix. (The warehouse isn't processing's: its stage empties it.)"""
-    deleted = {prefix: processed_lake.delete_prefix(f"{prefix}/") for prefix in (*STAR_TABLE_NAMES, REJECTS_PREFIX)}
+    deleted = {
+        prefix: processed_lake.delete_prefix(f"{prefix}/") for prefix in (*PROCESSED_TABLE_NAMES, REJECTS_PREFIX)
+    }
     deleted["_state/processing"] = ProcessingStateStore(processed_lake).reset()
     return deleted

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import polars as pl
 
 from reveries_pipeline.catalog import SOURCE_TABLES, TypeFamily
+from reveries_pipeline.ingestion.logical.columns import CHANGE_SEQ, COMMIT_LSN, COMMIT_TIME, OP
 
 # The type processing holds each family in: what totesys declares (integer, numeric(10, 2),
 # timestamp(3), ...). conform.py reads a wider source type into it, or rejects the row.
@@ -41,10 +42,22 @@ PRIMARY_KEY: Mapping[str, str] = MappingProxyType({name: spec.primary_key for na
 SOURCE_KEY = "_source_key"
 CONFORM_PROBLEM = "_conform_problem"
 
+# The change columns a raw batch may carry (ingestion/logical/columns.py), typed as processing holds
+# them; null where a batch has none (poll batches, but for `_op` in a delete reconciliation's batch).
+# `_commit_time` is held as naive UTC, like every timestamp the warehouse stores.
+CHANGE_COLUMNS: Mapping[str, pl.DataType] = MappingProxyType(
+    {OP: pl.String(), COMMIT_LSN: pl.Int64(), CHANGE_SEQ: pl.Int64(), COMMIT_TIME: pl.Datetime("us")}
+)
+
+# Every column that rides along with a raw table's star columns during a pass.
+COMPANION_COLUMNS: Mapping[str, pl.DataType] = MappingProxyType(
+    {SOURCE_KEY: pl.String(), CONFORM_PROBLEM: pl.String(), **CHANGE_COLUMNS}
+)
+
 
 def raw_frame(table: str, frame: pl.DataFrame | None, with_source_key: bool = True) -> pl.DataFrame:
-    """``frame`` as exactly RAW_SCHEMAS[table] (in that order, those dtypes) plus, optionally, SOURCE_KEY
-    and CONFORM_PROBLEM (null where the frame has none). None or a frame without columns: no rows."""
+    """``frame`` as exactly RAW_SCHEMAS[table] (in that order, those dtypes) plus, optionally, the
+    COMPANION_COLUMNS (null where the frame has none). None or a frame without columns: no rows."""
     if frame is None or frame.width == 0:
         frame = pl.DataFrame(schema=RAW_SCHEMAS[table])
     missing = [c for c in RAW_SCHEMAS[table].names() if c not in frame.columns]
@@ -52,9 +65,7 @@ def raw_frame(table: str, frame: pl.DataFrame | None, with_source_key: bool = Tr
         raise ValueError(f"raw frame for {table!r} lacks columns {missing}")
     exprs = [pl.col(c).cast(dtype) for c, dtype in RAW_SCHEMAS[table].items()]
     if with_source_key:
-        for extra in (SOURCE_KEY, CONFORM_PROBLEM):
-            if extra in frame.columns:
-                exprs.append(pl.col(extra).cast(pl.String))
-            else:
-                exprs.append(pl.lit(None, dtype=pl.String).alias(extra))
+        for extra, dtype in COMPANION_COLUMNS.items():
+            present = extra in frame.columns
+            exprs.append(pl.col(extra).cast(dtype) if present else pl.lit(None, dtype=dtype).alias(extra))
     return frame.select(exprs)

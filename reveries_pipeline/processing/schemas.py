@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 
-from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
+from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
 
 _INT = pl.Int32()
 _STR = pl.String()
@@ -18,6 +18,7 @@ _DATE = pl.Date()
 _TIME = pl.Time()
 _MONEY = pl.Decimal(10, 2)
 _BOOL = pl.Boolean()
+_TIMESTAMP = pl.Datetime("us")
 
 # Type names in the column schema that Dagster's asset catalog shows (column_schema below).
 _TYPE_NAMES: dict[pl.DataType, str] = {
@@ -27,6 +28,7 @@ _TYPE_NAMES: dict[pl.DataType, str] = {
     _TIME: "time",
     _MONEY: "decimal(10,2)",
     _BOOL: "boolean",
+    _TIMESTAMP: "timestamp",
 }
 
 # Every table's columns; which tables there are, and in what order, is the catalog's.
@@ -145,11 +147,21 @@ _COLUMNS: dict[str, pl.Schema] = {
 
 TARGET_SCHEMAS: dict[str, pl.Schema] = {name: _COLUMNS[name] for name in STAR_TABLE_NAMES}
 
+# The deletion markers (catalog.DELETED_ROWS): its key columns, then when the source deleted the row
+# (null when unknown). Mirrors reveries_deleted_rows in ddl.sql.
+DELETED_ROWS_SCHEMA = pl.Schema(
+    dict(zip(DELETED_ROWS.key, (_STR, _INT, _DATE, _TIME), strict=True)) | {DELETED_ROWS.deleted_at: _TIMESTAMP}
+)
+
+# Every table processing writes: the star tables, then the deletion markers.
+PROCESSED_SCHEMAS: dict[str, pl.Schema] = {**TARGET_SCHEMAS, DELETED_ROWS.name: DELETED_ROWS_SCHEMA}
+
 # Columns that may hold nulls (every other column is NOT NULL in the warehouse).
-NULLABLE_COLUMNS: dict[str, set[str]] = {name: set() for name in TARGET_SCHEMAS}
+NULLABLE_COLUMNS: dict[str, set[str]] = {name: set() for name in PROCESSED_SCHEMAS}
 NULLABLE_COLUMNS["dim_location"] = {"address_line_2", "district"}
 NULLABLE_COLUMNS["dim_counterparty"] = {"counterparty_legal_address_line_2", "counterparty_legal_district"}
 NULLABLE_COLUMNS["dim_transaction"] = {"sales_order_id", "purchase_order_id"}
+NULLABLE_COLUMNS[DELETED_ROWS.name] = {DELETED_ROWS.deleted_at}
 
 # Dimensions: their natural id. Facts: one row per source version, so natural id + last-updated.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {name: spec.key for name, spec in STAR_TABLES.items()}
@@ -207,7 +219,7 @@ def empty_target(name: str) -> pl.DataFrame:
 
 
 def column_schema(name: str) -> TableSchema:
-    """The table's target schema as Dagster shows it: names, types and nullability."""
+    """The table's processed schema as Dagster shows it: names, types and nullability."""
     return TableSchema(
         columns=[
             TableColumn(
@@ -215,6 +227,6 @@ def column_schema(name: str) -> TableSchema:
                 type=_TYPE_NAMES[dtype],
                 constraints=TableColumnConstraints(nullable=column in NULLABLE_COLUMNS[name]),
             )
-            for column, dtype in TARGET_SCHEMAS[name].items()
+            for column, dtype in PROCESSED_SCHEMAS[name].items()
         ]
     )

@@ -4,7 +4,10 @@ Pure functions over polars frames (no I/O). ``transform`` takes one pass of pend
 the current state of the tables that dimensions join through, and returns the processed rows that
 changed in this pass, the rows it had to reject, and the new state.
 
-- Facts keep history: one row per captured source version (natural id, last_updated).
+- Facts keep history: one row per captured source version (natural id, last_updated), two updates
+  of a row in one pass included.
+- Deletes (and replays of a change) are taken out first (deletions.py): a delete becomes a deletion
+  marker (`deleted_rows`), never a row to validate.
 - Dimensions carry the latest values per natural key and are emitted only for keys that changed in
   this pass, including changes that arrive only through a joined table (an address edit re-emits
   dim_location and every dim_counterparty on that address; a department edit re-emits dim_staff for
@@ -20,9 +23,10 @@ import polars as pl
 
 from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
 from reveries_pipeline.processing.currencies import currency_lookup_frame
+from reveries_pipeline.processing.deletions import split_deletes
 from reveries_pipeline.processing.dim_date import dim_date_for_facts
 from reveries_pipeline.processing.raw import PRIMARY_KEY, SOURCE_KEY, raw_frame
-from reveries_pipeline.processing.schemas import TARGET_SCHEMAS, as_target
+from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA, TARGET_SCHEMAS, as_target
 from reveries_pipeline.processing.validation import (
     DateWindow,
     combined_rejects,
@@ -43,6 +47,7 @@ class ProcessingResult:
     rejects: pl.DataFrame = field(default_factory=no_rejects)
     unknown_currencies: list[str] = field(default_factory=list)
     new_state: dict[str, pl.DataFrame] = field(default_factory=dict)
+    deleted_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DELETED_ROWS_SCHEMA))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -209,7 +214,8 @@ def transform(
     changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame], window: DateWindow = BUSINESS_DATES
 ) -> ProcessingResult:
     """One processing pass: see the module docstring. Dates outside `window` are rejected."""
-    valid, rejects = validate_changes(changes, window)
+    split = split_deletes(changes)
+    valid, rejects = validate_changes(split.upserts, window)
     latest, changed = _merge_state(valid, state)
     counterparty, counterparty_rejects = _dim_counterparty(latest, changed)
     staff, staff_rejects = _dim_staff(latest, changed)
@@ -226,7 +232,8 @@ def transform(
     new_state = {table: latest[table].drop(SOURCE_KEY).sort(PRIMARY_KEY[table]) for table in STATE_TABLES}
     return ProcessingResult(
         tables=_in_target_order(tables),
-        rejects=combined_rejects([*rejects, counterparty_rejects, staff_rejects]),
+        rejects=combined_rejects([*split.rejects, *rejects, counterparty_rejects, staff_rejects]),
         unknown_currencies=unknown,
         new_state=new_state,
+        deleted_rows=split.markers,
     )

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from reveries_pipeline.processing.raw import CONFORM_PROBLEM, PRIMARY_KEY, RAW_SCHEMAS, SOURCE_KEY, raw_frame
+from reveries_pipeline.processing.raw import (
+    CHANGE_COLUMNS,
+    CONFORM_PROBLEM,
+    PRIMARY_KEY,
+    RAW_SCHEMAS,
+    SOURCE_KEY,
+    raw_frame,
+)
 
 REJECT_SCHEMA = pl.Schema(
     {
@@ -133,7 +140,7 @@ def _validate(table: str, frame: pl.DataFrame, window: DateWindow) -> tuple[pl.D
         # one row per (pk, last_updated): exact replays collapse, the last one read wins
         .filter(pl.struct(pk, "last_updated").is_last_distinct())
         .with_columns([pl.col(f"__parsed_{c}").alias(c) for c in date_cols])
-        .drop([f"__parsed_{c}" for c in date_cols] + ["__bad", CONFORM_PROBLEM])
+        .drop([f"__parsed_{c}" for c in date_cols] + ["__bad", CONFORM_PROBLEM, *CHANGE_COLUMNS])
         .collect()
     )
     return good, rejects

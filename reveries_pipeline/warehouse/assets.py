@@ -36,7 +36,7 @@ from dagster import (
 from pydantic import Field
 
 from reveries_pipeline.asset_keys import WAREHOUSE_GROUP, processed_key, warehouse_key
-from reveries_pipeline.catalog import STAR_TABLE_NAMES
+from reveries_pipeline.catalog import DELETED_ROWS
 from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources import ObjectStore, PostgresResource
@@ -46,7 +46,12 @@ from reveries_pipeline.resources.untrusted import bounded
 from reveries_pipeline.warehouse import checks, ledger
 from reveries_pipeline.warehouse.loader import load_table_batches
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, WarehouseLockTimeout, lock_warehouse
-from reveries_pipeline.warehouse.schema import ensure_warehouse_schema, schema_version, truncate_warehouse
+from reveries_pipeline.warehouse.schema import (
+    WAREHOUSE_TABLES,
+    ensure_warehouse_schema,
+    schema_version,
+    truncate_warehouse,
+)
 from reveries_pipeline.warehouse.table_metadata import load_metadata, table_metadata
 
 # The promise: a change in the source is in the warehouse within 30 minutes (10-minute polling,
@@ -72,6 +77,15 @@ class WarehouseLoadConfig(Config):
     )
 
 
+def _description(table: str) -> str:
+    if table == DELETED_ROWS.name:
+        return (
+            f"`{table}`: one deletion marker per deleted source version, beside the star schema. The "
+            "fact_*_current views hide the version a marker names; a marked dimension row stays."
+        )
+    return f"The `{table}` table of the PostgreSQL star-schema warehouse."
+
+
 @multi_asset(
     name="warehouse_tables",
     specs=[
@@ -79,11 +93,11 @@ class WarehouseLoadConfig(Config):
             warehouse_key(table),
             deps=[processed_key(table)],
             group_name=WAREHOUSE_GROUP,
-            description=f"The `{table}` table of the PostgreSQL star-schema warehouse.",
+            description=_description(table),
             kinds={"postgres"},
             freshness_policy=WAREHOUSE_FRESHNESS,
         )
-        for table in STAR_TABLE_NAMES
+        for table in WAREHOUSE_TABLES
     ],
     check_specs=checks.check_specs(),
 )
@@ -108,7 +122,7 @@ def warehouse_tables(
                     "rebuild: warehouse emptied inside the load transaction; it commits with the reload"
                 )
             before = checks.max_record_ids(conn)  # checks then look only at what this run adds
-            loaded = {table: _load_table(context, conn, processed_lake, table, timeout) for table in STAR_TABLE_NAMES}
+            loaded = {table: _load_table(context, conn, processed_lake, table, timeout) for table in WAREHOUSE_TABLES}
     except WarehouseLockTimeout as exc:
         pids = [b.pid for b in exc.blockers]
         raise Failure(
@@ -117,8 +131,8 @@ def warehouse_tables(
     context.log.info(f"warehouse load committed in {time.perf_counter() - started:.2f}s")
 
     with warehouse.connection(read_only=True) as wh:  # after the commit: a rebuild's locks are gone
-        described = {table: table_metadata(wh, table) for table in STAR_TABLE_NAMES}
-    for table in STAR_TABLE_NAMES:
+        described = {table: table_metadata(wh, table) for table in WAREHOUSE_TABLES}
+    for table in WAREHOUSE_TABLES:
         yield MaterializeResult(asset_key=warehouse_key(table), metadata={**loaded[table], **described[table]})
 
     with warehouse.connection(read_only=True) as wh, totesys.connection(read_only=True) as src:

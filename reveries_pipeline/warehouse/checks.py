@@ -9,7 +9,7 @@ from psycopg import sql
 
 from reveries_pipeline.asset_keys import warehouse_key
 from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
-from reveries_pipeline.warehouse.schema import FACT_VERSION_KEY, RECORD_ID, declared_foreign_keys
+from reveries_pipeline.warehouse.schema import DELETED_ROWS_TABLE, FACT_VERSION_KEY, RECORD_ID, declared_foreign_keys
 
 # warehouse table -> the source table whose row count it reconciles with
 RECONCILED: dict[str, str] = {t: s.reconciled_with for t, s in STAR_TABLES.items() if s.reconciled_with}
@@ -20,7 +20,8 @@ def check_specs() -> list[AssetCheckSpec]:
         AssetCheckSpec(
             "reconciles_with_source",
             asset=warehouse_key(t),
-            description=f"Distinct natural ids / rows equal the source `{src}` (warns: a live source moves).",
+            description=f"Current natural ids / rows not marked deleted equal the source `{src}` (warns: a "
+            "live source moves).",
         )
         for t, src in RECONCILED.items()
     ]
@@ -49,16 +50,22 @@ def _count(conn, query: sql.Composable) -> int:
     return conn.execute(query).fetchone()[0]
 
 
+def _live_rows(table: str) -> sql.Composed:
+    """How many rows of `table` the source should still have: a fact's ids in its _current view (a
+    deleted id is hidden there), a dimension's rows without a deletion marker."""
+    if table in FACT_VERSION_KEY:
+        natural_id = sql.Identifier(FACT_VERSION_KEY[table][0])
+        return sql.SQL("SELECT count(DISTINCT {}) FROM {}").format(natural_id, sql.Identifier(f"{table}_current"))
+    key = sql.Identifier(STAR_TABLES[table].natural_id)
+    return sql.SQL(
+        "SELECT count(*) FROM {table} AS t WHERE NOT EXISTS "
+        "(SELECT 1 FROM {markers} AS d WHERE d.star_table = {name} AND d.natural_id = t.{key})"
+    ).format(table=sql.Identifier(table), markers=sql.Identifier(DELETED_ROWS_TABLE), name=sql.Literal(table), key=key)
+
+
 def reconciliation(wh_conn, src_conn, table: str) -> AssetCheckResult:
     source = RECONCILED[table]
-    if table in FACT_VERSION_KEY:
-        natural_id = FACT_VERSION_KEY[table][0]
-        ours = _count(
-            wh_conn,
-            sql.SQL("SELECT count(DISTINCT {}) FROM {}").format(sql.Identifier(natural_id), sql.Identifier(table)),
-        )
-    else:
-        ours = _count(wh_conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+    ours = _count(wh_conn, _live_rows(table))
     theirs = _count(src_conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(source)))
     return AssetCheckResult(
         asset_key=warehouse_key(table),

@@ -134,20 +134,57 @@ CREATE INDEX IF NOT EXISTS fact_purchase_order_version_idx
 CREATE INDEX IF NOT EXISTS fact_payment_version_idx
     ON fact_payment (payment_id, last_updated_date, last_updated);
 
+-- Deletion markers: a table of our own beside the reference schema (catalog.DELETED_ROWS). One row
+-- per deleted source version: the star table whose primary source the row was, its natural id, and
+-- the deleted version (last_updated split like a fact's). Appended like fact versions: a marker
+-- already present, or seen twice, goes in once. A fact's _current view hides the version a marker
+-- names; a dimension row stays (facts reference it) and its marker says it was deleted.
+CREATE TABLE IF NOT EXISTS reveries_deleted_rows (
+    star_table   TEXT NOT NULL,
+    natural_id   INT NOT NULL,
+    version_date DATE NOT NULL,
+    version_time TIME NOT NULL,
+    deleted_at   TIMESTAMP,
+    PRIMARY KEY (star_table, natural_id, version_date, version_time)
+);
+
+-- The newest version of each id, unless a deletion marker names exactly that version (a row
+-- re-inserted later has a newer version, and shows again). History stays in the fact table.
 CREATE OR REPLACE VIEW fact_sales_order_current AS
-SELECT DISTINCT ON (sales_order_id) *
-FROM fact_sales_order
-ORDER BY sales_order_id, last_updated_date DESC, last_updated_time DESC, sales_record_id DESC;
+SELECT v.* FROM (
+    SELECT DISTINCT ON (sales_order_id) *
+    FROM fact_sales_order
+    ORDER BY sales_order_id, last_updated_date DESC, last_updated_time DESC, sales_record_id DESC
+) AS v
+WHERE NOT EXISTS (
+    SELECT 1 FROM reveries_deleted_rows AS d
+    WHERE d.star_table = 'fact_sales_order' AND d.natural_id = v.sales_order_id
+      AND d.version_date = v.last_updated_date AND d.version_time = v.last_updated_time
+);
 
 CREATE OR REPLACE VIEW fact_purchase_order_current AS
-SELECT DISTINCT ON (purchase_order_id) *
-FROM fact_purchase_order
-ORDER BY purchase_order_id, last_updated_date DESC, last_updated_time DESC, purchase_record_id DESC;
+SELECT v.* FROM (
+    SELECT DISTINCT ON (purchase_order_id) *
+    FROM fact_purchase_order
+    ORDER BY purchase_order_id, last_updated_date DESC, last_updated_time DESC, purchase_record_id DESC
+) AS v
+WHERE NOT EXISTS (
+    SELECT 1 FROM reveries_deleted_rows AS d
+    WHERE d.star_table = 'fact_purchase_order' AND d.natural_id = v.purchase_order_id
+      AND d.version_date = v.last_updated_date AND d.version_time = v.last_updated_time
+);
 
 CREATE OR REPLACE VIEW fact_payment_current AS
-SELECT DISTINCT ON (payment_id) *
-FROM fact_payment
-ORDER BY payment_id, last_updated_date DESC, last_updated DESC, payment_record_id DESC;
+SELECT v.* FROM (
+    SELECT DISTINCT ON (payment_id) *
+    FROM fact_payment
+    ORDER BY payment_id, last_updated_date DESC, last_updated DESC, payment_record_id DESC
+) AS v
+WHERE NOT EXISTS (
+    SELECT 1 FROM reveries_deleted_rows AS d
+    WHERE d.star_table = 'fact_payment' AND d.natural_id = v.payment_id
+      AND d.version_date = v.last_updated_date AND d.version_time = v.last_updated
+);
 
 -- The load ledger: one row per processed batch object applied, written in the same transaction
 -- as the batch's rows, so each batch is applied exactly once.

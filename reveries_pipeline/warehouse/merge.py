@@ -2,8 +2,9 @@
 
 Dimensions are upserted: the last row per key wins, and unchanged rows are left alone. Facts are
 appended, one row per version (natural id, last-updated date, last-updated time), in the frame's row
-order (new SERIAL record ids); a version already in the table, or seen twice, goes in once. The same
-rules hold for the initial load, which copies straight into the empty table.
+order (new SERIAL record ids); a version already in the table, or seen twice, goes in once. Deletion
+markers are appended the same way, one per (star table, natural id, version). The same rules hold
+for the initial load, which copies straight into the empty table.
 
 Both take only locks readers don't conflict with (INSERT: ROW EXCLUSIVE; foreign keys checked by
 their row triggers), unless a large fact load takes the bulk path (see foreign_keys.py).
@@ -16,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from reveries_pipeline.warehouse import foreign_keys, staging
-from reveries_pipeline.warehouse.schema import DIMENSION_KEY, FACT_VERSION_KEY
+from reveries_pipeline.warehouse.schema import APPEND_ONLY_KEY, DIMENSION_KEY
 
 _MERGE_SETTINGS = {"work_mem": "256MB", "jit": "off"}
 
@@ -42,15 +43,15 @@ def merge_staged(
             cur.execute(statement)
             return max(cur.rowcount, 0)
 
-        if table not in FACT_VERSION_KEY:
+        if table not in APPEND_ONLY_KEY:
             loaded = run(_dimension_upsert(table, staged, columns))
         elif foreign_keys.bulk_path_pays_off(conn, table, staged_rows, into_empty_table=False):
-            insert = _fact_insert(table, staged, columns)
+            insert = _append_insert(table, staged, columns)
             loaded = foreign_keys.insert_with_foreign_keys_dropped(
                 conn, table, lambda: run(insert), lock_timeout_s, notes
             )
         else:
-            loaded = run(_fact_insert(table, staged, columns))
+            loaded = run(_append_insert(table, staged, columns))
         for name, value in saved.items():
             cur.execute("SELECT set_config(%s, %s, true)", (name, value))
         return loaded
@@ -67,10 +68,11 @@ def copy_into_empty_table(
     """The initial load: nothing to merge with, so COPY straight into the table (no staging pass).
 
     The merge rules are applied to the frame first: a fact version goes in once (first seen), a
-    dimension key once (last seen wins); foreign keys are checked by their triggers, or when re-added.
+    dimension key once (last seen wins), a marker once; foreign keys are checked by their triggers, or
+    when re-added.
     """
-    if table in FACT_VERSION_KEY:
-        frame = frame.unique(subset=list(FACT_VERSION_KEY[table]), keep="first", maintain_order=True)
+    if table in APPEND_ONLY_KEY:
+        frame = frame.unique(subset=list(APPEND_ONLY_KEY[table]), keep="first", maintain_order=True)
     else:
         frame = frame.unique(subset=[DIMENSION_KEY[table]], keep="last", maintain_order=True)
 
@@ -83,9 +85,10 @@ def copy_into_empty_table(
     return copy()
 
 
-def _fact_insert(table: str, staged: sql.Identifier, columns: list[str]) -> sql.Composed:
-    """Append staged rows in staging order; a version already in the table, or staged twice, goes in once."""
-    version = [sql.Identifier(c) for c in FACT_VERSION_KEY[table]]
+def _append_insert(table: str, staged: sql.Identifier, columns: list[str]) -> sql.Composed:
+    """Append staged rows in staging order; a version (or marker) already in the table, or staged
+    twice, goes in once."""
+    version = [sql.Identifier(c) for c in APPEND_ONLY_KEY[table]]
     return sql.SQL(
         """
         INSERT INTO {target} ({cols})

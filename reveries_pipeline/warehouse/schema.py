@@ -19,11 +19,13 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
+from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES, PROCESSED_TABLE_NAMES, STAR_TABLES
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse, strong_locks_or_fail
 
-# The warehouse holds exactly the star tables, in load order: dimensions before the facts.
-WAREHOUSE_TABLES: tuple[str, ...] = STAR_TABLE_NAMES
+# The warehouse holds the star tables, in load order (dimensions before the facts), then the deletion
+# markers (catalog.DELETED_ROWS): a table of ours beside the reference schema, loaded like the rest.
+WAREHOUSE_TABLES: tuple[str, ...] = PROCESSED_TABLE_NAMES
+DELETED_ROWS_TABLE = DELETED_ROWS.name
 
 LEDGER_TABLE = "reveries_load_ledger"
 CURRENT_VIEWS: tuple[str, ...] = tuple(f"{fact}_current" for fact in FACT_TABLES)
@@ -36,6 +38,9 @@ RECORD_ID: dict[str, str] = {t: s.record_id for t, s in STAR_TABLES.items() if s
 
 # A fact row version: (natural id, last-updated date column, last-updated time column).
 FACT_VERSION_KEY: dict[str, tuple[str, ...]] = {t: s.key for t, s in STAR_TABLES.items() if s.is_fact}
+
+# Tables appended to, never updated: a row goes in once per key (a fact's version, a marker).
+APPEND_ONLY_KEY: dict[str, tuple[str, ...]] = {**FACT_VERSION_KEY, DELETED_ROWS_TABLE: DELETED_ROWS.key}
 
 SCHEMA_VERSION_TABLE = "reveries_schema_version"
 

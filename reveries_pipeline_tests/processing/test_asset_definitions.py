@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from reveries_pipeline.asset_keys import PROCESSED_GROUP, processed_key, raw_key
-from reveries_pipeline.catalog import SOURCE_TABLE_NAMES, STAR_TABLE_NAMES
+from reveries_pipeline.catalog import DELETED_ROWS, PROCESSED_TABLE_NAMES, SOURCE_TABLE_NAMES, STAR_TABLE_NAMES
 from reveries_pipeline.processing.assets import star_schema_tables
-from reveries_pipeline.processing.schemas import NULLABLE_COLUMNS, TARGET_SCHEMAS
+from reveries_pipeline.processing.schemas import NULLABLE_COLUMNS, PROCESSED_SCHEMAS
 
 
-def test_each_star_table_is_a_processed_asset_fed_by_every_raw_table():
+def test_each_star_table_and_the_deletion_markers_are_processed_assets_fed_by_every_raw_table():
     specs = {spec.key: spec for spec in star_schema_tables.specs}
-    assert set(specs) == {processed_key(t) for t in STAR_TABLE_NAMES}
+    assert set(specs) == {processed_key(t) for t in PROCESSED_TABLE_NAMES}
+    assert processed_key(DELETED_ROWS.name) in specs
     for spec in specs.values():
         assert spec.group_name == PROCESSED_GROUP
         assert {dep.asset_key for dep in spec.deps} == {raw_key(t) for t in SOURCE_TABLE_NAMES}
@@ -20,7 +21,7 @@ def test_each_table_shows_its_columns_before_the_first_run():
     for spec in star_schema_tables.specs:
         table = spec.key.path[-1]
         columns = spec.metadata["dagster/column_schema"].schema.columns
-        assert [c.name for c in columns] == TARGET_SCHEMAS[table].names()
+        assert [c.name for c in columns] == PROCESSED_SCHEMAS[table].names()
         assert {c.name for c in columns if c.constraints.nullable} == NULLABLE_COLUMNS[table]
         assert all(c.type for c in columns)
     [currency] = [s for s in star_schema_tables.specs if s.key == processed_key("dim_currency")]

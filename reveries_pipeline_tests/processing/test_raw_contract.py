@@ -15,7 +15,7 @@ import polars as pl
 
 from reveries_pipeline.catalog import SOURCE_TABLES
 from reveries_pipeline.processing.conform import conform_raw_batch
-from reveries_pipeline.processing.raw import CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
+from reveries_pipeline.processing.raw import CHANGE_COLUMNS, CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
 from reveries_pipeline.processing.transforms import STATE_TABLES, transform
 
 TOTESYS_DDL = Path(__file__).resolve().parents[2] / "reveries_pipeline" / "totesys" / "ddl.sql"
@@ -66,7 +66,7 @@ def test_raw_schemas_are_the_catalog_star_columns_typed_as_the_source_declares_t
 
 def test_conform_keeps_the_star_columns_and_drops_every_other_column():
     conformed = conform_raw_batch("department", department_batch(), "department/batch-1.parquet")
-    assert conformed.columns == [*RAW_SCHEMAS["department"].names(), SOURCE_KEY, CONFORM_PROBLEM]
+    assert conformed.columns == [*RAW_SCHEMAS["department"].names(), SOURCE_KEY, CONFORM_PROBLEM, *CHANGE_COLUMNS]
     assert conformed.schema == pl.Schema(
         {**RAW_SCHEMAS["department"], SOURCE_KEY: pl.String, CONFORM_PROBLEM: pl.String}
     )

@@ -114,6 +114,14 @@ EXPECTED_COLUMNS: dict[str, list[tuple[str, str, bool]]] = {  # (column, type, n
         ("payment_date", D, False),
     ],
 }
+# Ours, beside the reference schema: one deletion marker per deleted source version.
+EXPECTED_COLUMNS["reveries_deleted_rows"] = [
+    ("star_table", "text", False),
+    ("natural_id", I, False),
+    ("version_date", D, False),
+    ("version_time", T, False),
+    ("deleted_at", "timestamp without time zone", True),
+]
 DATES = ("created_date", "last_updated_date", "agreed_payment_date", "agreed_delivery_date")
 EXPECTED_FKS: dict[str, set[tuple[str, str, str]]] = {  # (column, referenced table, referenced column)
     "fact_sales_order": {

@@ -1,7 +1,8 @@
 -- sales_by_location: where are our customers? Sales by counterparty country and city.
 -- Answers: per counterparty legal country and city, the sales value (units_sold * unit_price),
 -- orders and units over fact_sales_order_current, largest value first; one page of rows, each
--- carrying total_rows (the row count before paging).
+-- carrying total_rows (the row count before paging). Counterparties deleted at the source (a
+-- dim_counterparty deletion marker in reveries_deleted_rows) are left out.
 -- Parameters (NULL or empty = no bound):
 --   date_from, date_to  inclusive bounds on created_date (date)
 --   currency            a currency_code such as GBP (text)
@@ -27,6 +28,8 @@ FROM (
     GROUP BY s.counterparty_id
 ) AS a
 JOIN dim_counterparty AS cp ON cp.counterparty_id = a.counterparty_id
+WHERE NOT EXISTS (SELECT 1 FROM reveries_deleted_rows AS x
+                  WHERE x.star_table = 'dim_counterparty' AND x.natural_id = cp.counterparty_id)
 GROUP BY cp.counterparty_legal_country, cp.counterparty_legal_city
 ORDER BY sales_value DESC, country, city
 LIMIT NULLIF(%(limit)s::text, '')::bigint

@@ -2,7 +2,8 @@
 -- Answers: per sales staff member (with department and location), the sales value
 -- (units_sold * unit_price), orders and units over fact_sales_order_current, ranked by value
 -- (rank 1 = highest; ties share a rank, listed by staff_id); one page of rows, each carrying
--- total_rows (the row count before paging).
+-- total_rows (the row count before paging). Staff deleted at the source (a dim_staff deletion
+-- marker in reveries_deleted_rows) are left out.
 -- Parameters (NULL or empty = no bound):
 --   date_from, date_to  inclusive bounds on created_date (date)
 --   currency            a currency_code such as GBP (text)
@@ -31,6 +32,8 @@ FROM (
     GROUP BY s.sales_staff_id
 ) AS a
 JOIN dim_staff AS st ON st.staff_id = a.sales_staff_id
+WHERE NOT EXISTS (SELECT 1 FROM reveries_deleted_rows AS x
+                  WHERE x.star_table = 'dim_staff' AND x.natural_id = st.staff_id)
 ORDER BY a.sales_value DESC, st.staff_id
 LIMIT NULLIF(%(limit)s::text, '')::bigint
 OFFSET COALESCE(NULLIF(%(offset)s::text, '')::bigint, 0);

@@ -1,6 +1,7 @@
 -- top_designs_by_value: which designs sell best by value?
 -- Answers: designs ranked by sales value (units_sold * unit_price) over fact_sales_order_current, with sales value, units
--- and number of orders; ties broken by design_id.
+-- and number of orders; ties broken by design_id. Designs deleted at the source (a dim_design
+-- deletion marker in reveries_deleted_rows) are left out.
 -- Parameters (NULL or empty = no bound / no limit):
 --   date_from, date_to  inclusive bounds on created_date (date)
 --   currency            a currency_code such as GBP (text)
@@ -21,5 +22,7 @@ FROM (
     GROUP BY s.design_id
 ) AS a
 JOIN dim_design AS d ON d.design_id = a.design_id
+WHERE NOT EXISTS (SELECT 1 FROM reveries_deleted_rows AS x
+                  WHERE x.star_table = 'dim_design' AND x.natural_id = d.design_id)
 ORDER BY a.sales_value DESC, a.units_sold DESC, d.design_id
 LIMIT NULLIF(%(limit)s::text, '')::bigint;
