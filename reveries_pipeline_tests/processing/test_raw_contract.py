@@ -68,7 +68,7 @@ def test_conform_keeps_the_star_columns_and_drops_every_other_column():
     conformed = conform_raw_batch("department", department_batch(), "department/batch-1.parquet")
     assert conformed.columns == [*RAW_SCHEMAS["department"].names(), SOURCE_KEY, CONFORM_PROBLEM, *CHANGE_COLUMNS]
     assert conformed.schema == pl.Schema(
-        {**RAW_SCHEMAS["department"], SOURCE_KEY: pl.String, CONFORM_PROBLEM: pl.String}
+        {**RAW_SCHEMAS["department"], SOURCE_KEY: pl.String, CONFORM_PROBLEM: pl.String, **CHANGE_COLUMNS}
     )
 
 

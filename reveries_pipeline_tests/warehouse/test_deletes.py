@@ -12,10 +12,14 @@ import psycopg
 import pytest
 
 from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES
+from reveries_pipeline.lake.batch_keys import put_new_batch
+from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA, TARGET_SCHEMAS
 from reveries_pipeline.warehouse import checks
 from reveries_pipeline.warehouse.loader import load_batch, load_table_batches
 from reveries_pipeline.warehouse.schema import FACT_VERSION_KEY, apply_warehouse_ddl
+from reveries_pipeline_tests.pipeline_harness import check_results
 from reveries_pipeline_tests.waiting import Worker, wait_until
 from reveries_pipeline_tests.warehouse.expected_schema import EXPECTED_FKS, foreign_keys_of
 from reveries_pipeline_tests.warehouse.frames import DAY0, sales_frame, seed_dimensions
@@ -156,3 +160,59 @@ def test_a_marker_load_takes_no_lock_an_open_reader_waits_on(warehouse, warehous
         assert reader.execute("SELECT count(*) FROM fact_sales_order_current").fetchone() == (1,)  # its snapshot
         reader.execute("ROLLBACK")
     assert current_ids(warehouse, "fact_sales_order") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the real assets: a delete reconciliation's raw batch, processed and loaded.
+
+
+def _write_poll_delete(pipeline, table: str, natural_id: int, tmp_path) -> None:
+    """The raw batch a poll-mode delete reconciliation writes for a vanished row: the captured
+    batch's columns, the key and last captured `last_updated` kept, every other column null, `_op`."""
+    [*_, last] = new_batches(pipeline.ingestion, table, None)
+    captured = read_parquet_object(pipeline.ingestion, last.key)
+    pk = f"{table}_id"
+    row = captured.filter(pl.col(pk) == natural_id).with_columns(
+        pl.lit(None, dtype=captured.schema[c]).alias(c) for c in captured.columns if c not in (pk, "last_updated")
+    )
+    path = tmp_path / f"{table}-delete.parquet"
+    row.with_columns(pl.lit("delete", dtype=pl.String).alias("_op")).write_parquet(path)
+    put_new_batch(pipeline.ingestion, table, path, last.key)
+
+
+@pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
+def test_a_source_delete_reaches_the_warehouse_once_through_the_assets(pipeline, tmp_path):
+    pipeline.etl()
+    (order,) = pipeline.source("SELECT max(sales_order_id) FROM sales_order")[0]
+    (design,) = pipeline.source("SELECT max(design_id) FROM design")[0]
+    pipeline.source("DELETE FROM sales_order WHERE sales_order_id = %s", (order,))
+    _write_poll_delete(pipeline, "sales_order", order, tmp_path)
+    _write_poll_delete(pipeline, "design", design, tmp_path)  # its sales orders still reference it
+
+    pipeline.process()
+    evaluations = check_results(pipeline.load())
+
+    assert pipeline.warehouse("SELECT count(*) FROM fact_sales_order_current WHERE sales_order_id = %s", (order,)) == [
+        (0,)
+    ]
+    assert pipeline.warehouse("SELECT count(*) FROM fact_sales_order WHERE sales_order_id = %s", (order,)) == [(1,)]
+    assert pipeline.warehouse("SELECT count(*) FROM dim_design WHERE design_id = %s", (design,)) == [(1,)]
+    assert pipeline.warehouse(f"SELECT star_table, natural_id FROM {MARKERS} ORDER BY 1") == [  # noqa: S608
+        ("dim_design", design),
+        ("fact_sales_order", order),
+    ]
+    # the warehouse now agrees with the source on the orders (the design is still in the source)
+    assert evaluations[("warehouse/fact_sales_order", "reconciles_with_source")].passed
+    assert evaluations[("warehouse/fact_sales_order", "no_orphan_keys")].passed
+
+    # the processed marker batch written a second time (a pass redone after a crash): loaded once
+    [batch] = pipeline.processed.list_objects(f"{MARKERS}/")
+    copy = tmp_path / "markers-again.parquet"
+    copy.write_bytes(pipeline.processed.get_bytes(batch.key))
+    put_new_batch(pipeline.processed, MARKERS, copy, batch.key)
+    result = pipeline.load()
+    [materialized] = [
+        m for m in result.asset_materializations_for_node("warehouse_tables") if m.asset_key.path[-1] == MARKERS
+    ]
+    assert materialized.metadata["batches_applied"].value == 1 and materialized.metadata["rows_loaded"].value == 0
+    assert pipeline.warehouse(f"SELECT count(*) FROM {MARKERS}") == [(2,)]  # noqa: S608
