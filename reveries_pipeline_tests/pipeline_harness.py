@@ -6,6 +6,7 @@ import psycopg
 from dagster import DagsterInstance, materialize
 
 from reveries_pipeline.ingestion.assets import raw_totesys_tables
+from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.io_managers.parquet import ProcessedParquetIOManager
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
 from reveries_pipeline.processing.assets import star_schema_tables
@@ -14,11 +15,19 @@ from reveries_pipeline.warehouse.assets import warehouse_tables
 
 
 class Pipeline:
-    def __init__(self, totesys_dsn: str, warehouse_dsn: str, ingestion: ObjectStore, processed: ObjectStore):
+    def __init__(
+        self,
+        totesys_dsn: str,
+        warehouse_dsn: str,
+        ingestion: ObjectStore,
+        processed: ObjectStore,
+        capture: TotesysCapture | None = None,
+    ):
         self.totesys_dsn, self.warehouse_dsn = totesys_dsn, warehouse_dsn
         self.ingestion, self.processed = ingestion, processed
         self.resources = {
             "totesys": PostgresResource(dsn=totesys_dsn),
+            "totesys_capture": capture or TotesysCapture(),
             "warehouse": PostgresResource(dsn=warehouse_dsn),
             "ingestion_lake": ingestion,
             "processed_lake": processed,

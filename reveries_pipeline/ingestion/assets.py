@@ -8,15 +8,21 @@ stores it as one immutable batch object), then commit the table's checkpoint. Th
 guarantee: a crash between the two leaves the old checkpoint, so the next run captures the same rows
 again and nothing is lost. One table failing doesn't stop the others; the step then fails once,
 naming every failed table (failures.py).
+
+Both capture modes (capture_mode.py) keep those rules and hand over the same CaptureResult per table:
+poll reads each table by `last_updated` (change_capture.py); logical reads every table's committed
+changes from one replication slot read (logical_capture.py) and confirms the slot last, once every
+table's batch is stored.
 """
 
 # No `from __future__ import annotations`: Dagster reads the config and resource annotations at runtime.
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 from dagster import (
+    AssetCheckResult,
     AssetExecutionContext,
     AssetOut,
     Backoff,
@@ -33,9 +39,18 @@ from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.concurrency import TOTESYS_POOL
 from reveries_pipeline.ingestion import checks
 from reveries_pipeline.ingestion.batch_metadata import batch_metadata
+from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.change_capture import CaptureResult, CaptureWindow, capture_changes
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.ingestion.failures import TableFailure, classify_failure, first_error, step_failure
+from reveries_pipeline.ingestion.failures import (
+    TableFailure,
+    classify_failure,
+    first_error,
+    slot_read_failure,
+    step_failure,
+)
+from reveries_pipeline.ingestion.logical import confirm, retained_wal_bytes
+from reveries_pipeline.ingestion.logical_capture import LogicalRun, capture_logical, slot_summary
 from reveries_pipeline.ingestion.parallel import run_per_table
 from reveries_pipeline.ingestion.spool import spool_directory, sweep_stale_spools
 from reveries_pipeline.lake.batch_keys import next_batch_key
@@ -91,23 +106,76 @@ def raw_totesys_tables(
     context: AssetExecutionContext,
     config: IngestionConfig,
     totesys: PostgresResource,
+    totesys_capture: TotesysCapture,
     ingestion_lake: ObjectStore,
 ):
     for path in sweep_stale_spools():
         context.log.info(f"removed the spool of an ingestion run that is gone: {path}")
     selected = _largest_first(t for t in SOURCE_TABLE_NAMES if t in context.selected_output_names)
     checkpoints = CheckpointStore(ingestion_lake)
-    failures: list[TableFailure] = []
     with spool_directory() as spool_dir:
-        capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config.capture_window())
-        for table, outcome in run_per_table(capture_table, selected, config.parallel_tables):
-            if isinstance(outcome, BaseException):
-                failures.append(classify_failure(table, totesys.safe_name, outcome))
-            else:
-                # stored, and its checkpoint committed, before the next table's result is taken
-                yield from _store_then_commit(context, checkpoints, outcome)
+        if totesys_capture.is_logical:
+            capture = partial(_capture_from_slot, totesys_capture, checkpoints)
+        else:
+            capture = partial(_capture_by_polling, config, checkpoints)
+        failures, retained_wal = yield from capture(context, totesys, spool_dir, selected)
+    if checks.retained_wal_selected(context):
+        yield checks.retained_wal_check(totesys_capture, retained_wal)
     if failures:
         raise step_failure(failures, selected) from first_error(failures)
+
+
+def _capture_by_polling(
+    config: IngestionConfig,
+    checkpoints: CheckpointStore,
+    context: AssetExecutionContext,
+    totesys: PostgresResource,
+    spool_dir: Path,
+    selected: list[str],
+) -> Generator[Output | AssetCheckResult, None, tuple[list[TableFailure], None]]:
+    """Each table in its own read-only transaction, `parallel_tables` at a time; each stored, then
+    its checkpoint saved, as it completes."""
+    failures: list[TableFailure] = []
+    capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config.capture_window())
+    for table, outcome in run_per_table(capture_table, selected, config.parallel_tables):
+        if isinstance(outcome, BaseException):
+            failures.append(classify_failure(table, totesys.safe_name, outcome))
+        else:
+            # stored, and its checkpoint committed, before the next table's result is taken
+            yield from _store_then_commit(context, checkpoints, outcome)
+    return failures, None
+
+
+def _capture_from_slot(
+    capture: TotesysCapture,
+    checkpoints: CheckpointStore,
+    context: AssetExecutionContext,
+    totesys: PostgresResource,
+    spool_dir: Path,
+    selected: list[str],
+) -> Generator[Output | AssetCheckResult, None, tuple[list[TableFailure], int | None]]:
+    """One read of the replication slot for every table; each table stored, then its checkpoint
+    saved; then the slot confirmed, only once everything read is stored (logical_capture.py)."""
+    settings = capture.logical_settings()
+    before = {table: checkpoints.load(table) for table in settings.tables}
+    with totesys.raw_connection(autocommit=True) as conn:
+        try:
+            run = capture_logical(conn, settings, before, selected, spool_dir)
+        except Exception as exc:  # the one read failed: every selected table with it
+            failure = slot_read_failure(totesys.safe_name, exc)
+            raise step_failure([failure], selected) from failure.error
+        for result in run.captures:
+            yield from _store_then_commit(context, checkpoints, result)
+        failures = [classify_failure(t, totesys.safe_name, e) for t, e in run.failed.items()]
+        context.log.info(slot_summary(run, confirmed=_confirm(conn, settings, run, failures)))
+        return failures, retained_wal_bytes(conn, settings)
+
+
+def _confirm(conn, settings, run: LogicalRun, failures: list[TableFailure]) -> int | None:
+    """Free the WAL of what every table has stored; not after a subset run or a failed table."""
+    if run.confirm_lsn is None or failures:
+        return None
+    return confirm(conn, settings, run.confirm_lsn)
 
 
 def _largest_first(tables) -> list[str]:
@@ -132,10 +200,11 @@ def _store_then_commit(
     for repair in capture.repairs:
         context.log.warning(f"raw/{table}: {repair}")
     if capture.rows == 0:
-        # Nothing changed: no object is written, and the checkpoint moves only if its mark was repaired.
+        # Nothing changed: no object is written, and the checkpoint moves only if its mark was
+        # repaired, or a snapshot of an empty table set its slot position.
         yield Output(None, output_name=table, metadata=batch_metadata(capture, None))
         yield checks.future_dated_check(capture)
-        if capture.repairs:
+        if capture.repairs or capture.snapshot:
             checkpoints.save(capture.checkpoint_after)
         context.log.info(f"raw/{table}: no changes since {before.describe()}")
         return

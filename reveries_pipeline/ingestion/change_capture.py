@@ -37,6 +37,9 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 @dataclass
 class CaptureResult:
+    """One table's capture, in either mode (poll here, logical in logical_capture.py): the spool file
+    the asset hands to the raw IO manager, and the checkpoint to commit once it is stored."""
+
     table: str
     source: SourceTable  # the table's columns and types as this capture read them
     spool_path: Path
@@ -55,6 +58,7 @@ class CaptureResult:
     future_dated: list[tuple[int, datetime]] = field(default_factory=list)
     source_clock: datetime | None = None  # the source's localtimestamp, read in the capture's transaction
     repairs: list[str] = field(default_factory=list)  # what was put right in the checkpoint, for the log
+    snapshot: bool = False  # logical mode: the table was (re-)snapshotted, so its checkpoint is saved
 
 
 @dataclass

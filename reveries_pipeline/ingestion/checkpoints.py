@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from reveries_pipeline.ingestion.logical.lsn import lsn_text
 from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 
@@ -81,6 +82,9 @@ class Checkpoint:
     # column -> postgres type at the last capture (None: never recorded)
     source_schema: dict[str, str] | None = None
     history: list[BatchRecord] = field(default_factory=list)  # oldest first
+    # logical mode: the slot position the table's batches reach; None: the next logical capture
+    # snapshots the table (never captured that way, or reset to re-snapshot)
+    slot_lsn: int | None = None
 
     def lower_bound(self, lookback: timedelta) -> datetime | None:
         return None if self.high_water_mark is None else window_start(self.high_water_mark, lookback)
@@ -120,6 +124,8 @@ class Checkpoint:
         return after
 
     def describe(self) -> str:
+        if self.slot_lsn is not None:
+            return f"LSN {lsn_text(self.slot_lsn)}"
         return "none (first run: full snapshot)" if self.high_water_mark is None else _ts(self.high_water_mark)
 
     def to_json(self) -> bytes:
@@ -133,6 +139,7 @@ class Checkpoint:
                 "rows": self.rows,
                 "source_schema": self.source_schema,
                 "history": [r.to_doc() for r in self.history],
+                "slot_lsn": self.slot_lsn,
             },
             indent=1,
         ).encode()
@@ -150,6 +157,7 @@ class Checkpoint:
             # checkpoints written before these fields existed have neither
             source_schema=doc.get("source_schema"),
             history=[BatchRecord.from_doc(r) for r in doc.get("history", [])],
+            slot_lsn=doc.get("slot_lsn"),
         )
 
 
@@ -169,12 +177,13 @@ class CheckpointStore:
         self.store.put_state(self.key(checkpoint.table), checkpoint.to_json())
 
     def reset(self, table: str) -> None:
-        """Forget a table's mark: its next capture is a full snapshot (runbook: re-snapshot a table).
+        """Forget a table's mark (and, in logical mode, its slot position): its next capture is a full
+        snapshot in either mode (runbook: re-snapshot a table).
 
         The last batch key (so new keys still sort after every existing one), the recorded schema
         and the batch history are kept.
         """
-        self.save(replace(self.load(table), high_water_mark=None, window=[]))
+        self.save(replace(self.load(table), high_water_mark=None, window=[], slot_lsn=None))
 
     def rewind_to_recapture(self, table: str, batch_key: str) -> str:
         """Make the next capture re-read every row `batch_key` held; returns what was done.
@@ -189,6 +198,13 @@ class CheckpointStore:
         checkpoint = self.load(table)
         before = checkpoint.describe()
         record = next((r for r in checkpoint.history if r.key == batch_key), None)
+        if checkpoint.slot_lsn is not None:
+            # the slot has freed the changes once they were stored: only a snapshot reads them again
+            self.reset(table)
+            return (
+                f"raw/{table}: {batch_key} was captured from the replication slot, which no longer holds those "
+                f"changes; checkpoint reset from {before}: the next ingestion run re-snapshots the whole table"
+            )
         if record is None:
             self.reset(table)
             oldest = checkpoint.history[0].key if checkpoint.history else None

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MetadataValue,
+)
 
 from reveries_pipeline.asset_keys import raw_key
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
+from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.change_capture import CaptureResult
 from reveries_pipeline.resources.untrusted import MAX_SAMPLES
 
 FUTURE_DATED_CHECK = "no_future_dated_rows"
+RETAINED_WAL_CHECK = "replication_slot_retained_wal"
+# The slot serves every raw table; its check is shown on the first of them.
+SLOT_CHECK_ASSET = raw_key(SOURCE_TABLE_NAMES[0])
 
 
 def check_specs() -> list[AssetCheckSpec]:
     return [
         AssetCheckSpec(
-            FUTURE_DATED_CHECK,
-            asset=raw_key(table),
-            description="No captured row has a last_updated past the source's own clock (plus the skew "
-            "allowance). Such a row is captured once and the mark doesn't follow it; fix its timestamp at "
-            "the source.",
-        )
-        for table in SOURCE_TABLE_NAMES
+            RETAINED_WAL_CHECK,
+            asset=SLOT_CHECK_ASSET,
+            description="Logical mode: the WAL the replication slot keeps on the source's disk stays under "
+            "retained_wal_warn_bytes. It grows while captures fail or nobody confirms the slot, and a full "
+            "disk stops the source. Poll mode has no slot: the check passes and says so.",
+        ),
+        *(
+            AssetCheckSpec(
+                FUTURE_DATED_CHECK,
+                asset=raw_key(table),
+                description="No captured row has a last_updated past the source's own clock (plus the skew "
+                "allowance). Such a row is captured once and the mark doesn't follow it; fix its timestamp at "
+                "the source.",
+            )
+            for table in SOURCE_TABLE_NAMES
+        ),
     ]
 
 
@@ -44,5 +64,37 @@ def future_dated_check(capture: CaptureResult) -> AssetCheckResult:
             "future_dated_rows": MetadataValue.int(len(future)),
             "source_clock": MetadataValue.text(clock),
             "rows": MetadataValue.json(listed[:MAX_SAMPLES]),
+        },
+    )
+
+
+def retained_wal_selected(context: AssetExecutionContext) -> bool:
+    return AssetCheckKey(SLOT_CHECK_ASSET, RETAINED_WAL_CHECK) in context.selected_asset_check_keys
+
+
+def retained_wal_check(capture: TotesysCapture, retained: int | None) -> AssetCheckResult:
+    """WARN when the slot keeps more WAL than the limit; passes, saying so, in poll mode (no slot)."""
+    limit = capture.retained_wal_warn_bytes
+    if not capture.is_logical or retained is None:
+        return AssetCheckResult(
+            asset_key=SLOT_CHECK_ASSET,
+            check_name=RETAINED_WAL_CHECK,
+            passed=True,
+            description=f"{capture.mode.value} mode: no replication slot keeps WAL",
+            metadata={"capture_mode": MetadataValue.text(capture.mode.value)},
+        )
+    return AssetCheckResult(
+        asset_key=SLOT_CHECK_ASSET,
+        check_name=RETAINED_WAL_CHECK,
+        passed=retained <= limit,
+        severity=AssetCheckSeverity.WARN,
+        description=None
+        if retained <= limit
+        else f"replication slot {capture.slot!r} keeps {retained:,} bytes of WAL on the source (limit {limit:,}): "
+        "check that captures succeed; a slot nobody confirms fills the source's disk",
+        metadata={
+            "retained_wal_bytes": MetadataValue.int(retained),
+            "retained_wal_warn_bytes": MetadataValue.int(limit),
+            "slot": MetadataValue.text(capture.slot),
         },
     )

@@ -14,6 +14,7 @@ import pyarrow as pa
 from dagster import Failure, MetadataValue
 
 from reveries_pipeline.ingestion.drift import SchemaDriftError
+from reveries_pipeline.ingestion.logical import PublicationError, SlotUnavailableError, UnchangedToastError
 from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
 from reveries_pipeline.resources.untrusted import bounded
 
@@ -35,6 +36,17 @@ def classify_failure(table: str, where: str, exc: BaseException) -> TableFailure
     still quote a piece of it, so the message and the exception to chain are scrubbed."""
     failure = _classify(table, where, exc)
     return TableFailure(failure.table, scrub(failure.message), failure.permanent, scrubbed_exception(failure.error))
+
+
+def slot_read_failure(where: str, exc: BaseException) -> TableFailure:
+    """Logical mode: the one slot read every table shares failed, so every selected table failed."""
+    if isinstance(exc, SlotUnavailableError | PublicationError | UnchangedToastError):
+        # retrying reads the same lost slot or the same setup: only the operator's fix helps
+        return TableFailure("*", scrub(f"every table: {exc}"), True, scrubbed_exception(exc))
+    failure = classify_failure("*", where, exc)
+    return TableFailure(
+        failure.table, failure.message.replace("raw/*: ", "every table: ", 1), failure.permanent, failure.error
+    )
 
 
 def _classify(table: str, where: str, exc: BaseException) -> TableFailure:

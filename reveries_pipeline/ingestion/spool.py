@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 SPOOL_PREFIX = "reveries-raw-"
@@ -79,9 +80,10 @@ def spool_directory() -> Iterator[Path]:
 
 @dataclass
 class SpoolFile:
-    """One capture's parquet spool file, opened on the first row, and the range of last_updated written.
+    """One table's parquet spool file in either capture mode, opened on the first row, and the range of
+    last_updated written. Poll writes frames of COPY blocks; logical writes row groups of changes.
 
-    Use it as a context manager: the file is complete once the block exits.
+    Use it as a context manager (or call close()): the file is complete once the block exits.
     """
 
     path: Path
@@ -92,20 +94,34 @@ class SpoolFile:
     high: datetime | None = None
 
     def write(self, frame: pl.DataFrame) -> None:
-        # nulls (a last_updated with no exact value) are left out of the range
-        lo, hi = frame["last_updated"].min(), frame["last_updated"].max()
-        self.low = min((v for v in (self.low, lo) if v is not None), default=None)
-        self.high = max((v for v in (self.high, hi) if v is not None), default=None)
+        self.write_arrow(frame.to_arrow())
+
+    def write_arrow(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if "last_updated" in table.column_names:
+            # nulls (a last_updated with no exact value, a delete's missing one) are left out of the range
+            bounds = pc.min_max(table["last_updated"]).as_py()
+            self.low = min((v for v in (self.low, bounds["min"]) if v is not None), default=None)
+            self.high = max((v for v in (self.high, bounds["max"]) if v is not None), default=None)
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # the schema carries the source schema as metadata: every batch records what it was written with
             self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
-        self.writer.write_table(frame.to_arrow().cast(self.schema))
-        self.rows += frame.height
+        self.writer.write_table(table.cast(self.schema))
+        self.rows += table.num_rows
+
+    @property
+    def bytes(self) -> int:
+        return self.path.stat().st_size if self.rows else 0
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
     def __enter__(self) -> SpoolFile:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        self.close()

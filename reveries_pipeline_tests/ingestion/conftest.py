@@ -5,6 +5,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from reveries_pipeline.ingestion.assets import raw_totesys_tables
+from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.totesys.schema import apply_totesys_ddl
@@ -30,6 +31,7 @@ def run_ingestion(source, ingestion_store: ObjectStore):
             instance=instance,
             resources={
                 "totesys": PostgresResource(dsn=source),
+                "totesys_capture": TotesysCapture(),
                 "ingestion_lake": ingestion_store,
                 "raw_io_manager": RawBatchIOManager(store=ingestion_store),
             },

@@ -169,6 +169,7 @@ def test_unreachable_source_names_table_and_host_but_not_password(ingestion_stor
     from dagster import materialize
 
     from reveries_pipeline.ingestion.assets import raw_totesys_tables
+    from reveries_pipeline.ingestion.capture_mode import TotesysCapture
     from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
     from reveries_pipeline.resources import PostgresResource
 
@@ -178,6 +179,7 @@ def test_unreachable_source_names_table_and_host_but_not_password(ingestion_stor
         selection=["raw/address"],
         resources={
             "totesys": PostgresResource(dsn=dsn, connect_timeout_s=1),
+            "totesys_capture": TotesysCapture(),
             "ingestion_lake": ingestion_store,
             "raw_io_manager": RawBatchIOManager(store=ingestion_store),
         },
@@ -198,6 +200,7 @@ def test_unreachable_source_is_retried_and_skips_the_tables_not_started(ingestio
     from dagster import materialize
 
     from reveries_pipeline.ingestion.assets import raw_totesys_tables
+    from reveries_pipeline.ingestion.capture_mode import TotesysCapture
     from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
     from reveries_pipeline.resources import PostgresResource
 
@@ -205,6 +208,7 @@ def test_unreachable_source_is_retried_and_skips_the_tables_not_started(ingestio
         [raw_totesys_tables],
         resources={
             "totesys": PostgresResource(dsn="postgresql://reveries:s3cr3t-pw@127.0.0.1:1/totesys", connect_timeout_s=1),
+            "totesys_capture": TotesysCapture(),
             "ingestion_lake": ingestion_store,
             "raw_io_manager": RawBatchIOManager(store=ingestion_store),
         },

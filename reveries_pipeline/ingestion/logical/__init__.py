@@ -1,4 +1,4 @@
-"""Logical change capture (issue 12): every committed change of the totesys tables, read from the
+"""Logical change capture (`TOTESYS_CAPTURE=logical`): every committed change of the totesys tables, read from the
 source's WAL through a logical replication slot and the built-in `pgoutput` plugin (protocol 1).
 
 The cycle, on a psycopg connection outside any transaction (autocommit is simplest), as a role with
@@ -15,7 +15,8 @@ A crash before confirm replays the same changes: exactly once by construction, w
 ledgers absorbing replays (a change is named by (_commit_lsn, _change_seq), the same on a replay).
 
 Each spooled file holds one table's rows in change order: the source columns (types as
-describe_source_table gives them, all nullable) plus `_op` (snapshot, insert, update, delete,
+describe_source_table gives them, all nullable), `_unrepresentable` (as in a polled batch: the text
+of a value with no exact Arrow value, left null in its column), then `_op` (snapshot, insert, update, delete,
 truncate), `_commit_lsn` (int64; lsn_text prints it), `_commit_time` (timestamp[us, UTC]) and
 `_change_seq` (position in its transaction). Updates and deletes carry the whole row: setup sets
 REPLICA IDENTITY FULL, whose old row also supplies the TOASTed values an update leaves unchanged.
@@ -24,6 +25,9 @@ An update that changes the primary key is written as a delete of the old key and
 setup_sql()/drop_sql() give the DBA's scripts (`reveries totesys setup-cdc`); retained_wal_bytes()
 is what an asset check watches: a slot nobody confirms keeps every WAL segment on the source's disk.
 A dropped or invalidated slot raises SlotUnavailableError, which says to re-snapshot.
+
+The ingestion asset runs this cycle through ingestion/logical_capture.py, which hands the asset the
+same per-table CaptureResult the poll path does (the spool files are ingestion/spool.py's SpoolFile).
 """
 
 from reveries_pipeline.ingestion.logical.capture import read_changes
@@ -49,21 +53,21 @@ from reveries_pipeline.ingestion.logical.slot import (
     slot_state,
 )
 from reveries_pipeline.ingestion.logical.snapshot import initial_snapshot
-from reveries_pipeline.ingestion.logical.spool import LogicalCapture, SpooledTable
+from reveries_pipeline.ingestion.logical.spool import ChangeSpool, SlotRead
 
 __all__ = [
     "CHANGE_SEQ",
     "COMMIT_LSN",
     "COMMIT_TIME",
     "OP",
-    "LogicalCapture",
+    "ChangeSpool",
     "LogicalCaptureSettings",
     "Op",
     "PgOutputError",
     "PublicationError",
     "SlotState",
     "SlotUnavailableError",
-    "SpooledTable",
+    "SlotRead",
     "UnchangedToastError",
     "change_schema",
     "confirm",

@@ -29,7 +29,7 @@ from reveries_pipeline.ingestion.logical.slot import (
     require_publication,
     slot_state,
 )
-from reveries_pipeline.ingestion.logical.spool import ChangeSpool, LogicalCapture
+from reveries_pipeline.ingestion.logical.spool import ChangeSpool, SlotRead, spooling
 from reveries_pipeline.ingestion.source_schema import describe_source_table
 
 _PEEK = (
@@ -38,15 +38,18 @@ _PEEK = (
 )
 
 
-def read_changes(conn: psycopg.Connection, settings: LogicalCaptureSettings, spool_dir: Path | str) -> LogicalCapture:
-    """Spool every change committed since the slot's confirmed position, up to the WAL flushed now.
+def read_changes(
+    conn: psycopg.Connection, settings: LogicalCaptureSettings, spool_to: ChangeSpool | Path | str
+) -> SlotRead:
+    """Spool every change committed since the slot's confirmed position, up to the WAL flushed now,
+    into `spool_to` (a directory, or a spool the caller closes; see spool.spooling).
 
     `upto_lsn` is always at least that flushed position, even when none of the tables changed:
     confirming it moves the slot past the WAL of other tables too (a heartbeat), so a quiet
     publication on a busy database doesn't keep the source's WAL forever."""
     require_idle(conn)
     try:
-        with conn.transaction(), ChangeSpool(Path(spool_dir), settings.chunk_rows) as spool:
+        with conn.transaction(), spooling(spool_to, settings.chunk_rows) as spool:
             pin_output_formats(conn)
             start = slot_state(conn, settings).confirmed_flush_lsn
             require_publication(conn, settings)
@@ -67,7 +70,7 @@ def read_changes(conn: psycopg.Connection, settings: LogicalCaptureSettings, spo
     # The peek returns every commit starting before `upper`, and stops after the record crossing
     # it: a commit it returned may end past `upper`. That end still precedes every commit it didn't
     # return, so confirming the later of the two skips exactly what was read.
-    return LogicalCapture(spool.tables(), start, max(upper, assembler.last_end_lsn), assembler.transactions)
+    return SlotRead(spool.tables(), start, max(upper, assembler.last_end_lsn), assembler.transactions)
 
 
 def _decode(conn: psycopg.Connection, settings: LogicalCaptureSettings, upper: int, assembler: ChangeAssembler):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 
-from reveries_pipeline.ingestion.logical.columns import Op, text_parser
+from reveries_pipeline.ingestion.logical.columns import Op, parse_values, text_parser
 from reveries_pipeline.ingestion.logical.pgoutput import (
     UNCHANGED_TOAST,
     Begin,
@@ -23,6 +23,8 @@ from reveries_pipeline.ingestion.logical.pgoutput import (
 from reveries_pipeline.ingestion.logical.setup import replica_identity_full
 from reveries_pipeline.ingestion.logical.spool import ChangeSpool
 from reveries_pipeline.ingestion.source_schema import SourceTable
+
+_Values = tuple[dict[str, object], dict[str, str]]
 
 
 class UnchangedToastError(RuntimeError):
@@ -43,22 +45,16 @@ class _RelationDecoder:
     def key(self, values: TupleData) -> object:
         return None if self.key_index is None else values[self.key_index]
 
-    def values(self, new: TupleData, old: TupleData | None = None, partial: bool = False) -> dict[str, object]:
-        """{column: value}; an unchanged TOASTed value is taken from `old` (the whole old row), or left
-        null when `partial` (a delete needs only the key)."""
+    def values(self, new: TupleData, old: TupleData | None = None, partial: bool = False) -> _Values:
+        """({column: value}, {column: text of a value with no exact Arrow value}); an unchanged TOASTed
+        value is taken from `old` (the whole old row), or left null when `partial` (a delete needs only
+        the key). A value with no exact Arrow value is left null, its text kept (columns.parse_values)."""
         if len(new) != len(self.parsers):
             raise PgOutputError(f"{self.table.name}: {len(new)} values for {len(self.parsers)} columns")
         if UNCHANGED_TOAST in new:
             new = self._fill_unchanged(new, old, partial)
-        row: dict[str, object] = {}
-        for name, parse, text in zip(self.names, self.parsers, new, strict=True):
-            if text is None or text is UNCHANGED_TOAST or parse is None:
-                continue
-            try:
-                row[name] = parse(text)
-            except (ValueError, ArithmeticError) as e:
-                raise ValueError(f"{self.table.name}.{name}: can't read {text[:80]!r}: {e}") from e
-        return row
+        texts = (None if text is UNCHANGED_TOAST else text for text in new)
+        return parse_values(self.names, self.parsers, texts)
 
     def _fill_unchanged(self, new: TupleData, old: TupleData | None, partial: bool) -> TupleData:
         filled = tuple(old[i] if text is UNCHANGED_TOAST and old else text for i, text in enumerate(new))
@@ -101,7 +97,7 @@ class ChangeAssembler:
             raise PgOutputError(f"{type(message).__name__} outside a transaction")
         elif isinstance(message, Truncate):
             for relation_id in message.relation_ids:
-                self._emit(relation_id, Op.TRUNCATE, lambda d: {})
+                self._emit(relation_id, Op.TRUNCATE, lambda d: ({}, {}))
         else:
             self._change(message)
 
@@ -150,10 +146,11 @@ class ChangeAssembler:
                 self.decoders[relation_id] = _RelationDecoder(self.sources[relation.name], relation)
         return self.decoders[relation_id]
 
-    def _emit(self, relation_id: int, op: Op, values: Callable[[_RelationDecoder], Mapping[str, object]]) -> None:
+    def _emit(self, relation_id: int, op: Op, values: Callable[[_RelationDecoder], _Values]) -> None:
         decoder = self._decoder(relation_id)
         if decoder is None:
             return
         txn = self.txn
-        self.spool.add(decoder.table, values(decoder), op, txn.final_lsn, txn.commit_time_us, self.seq)
+        row, unrepresentable = values(decoder)
+        self.spool.add(decoder.table, row, op, txn.final_lsn, txn.commit_time_us, self.seq, unrepresentable)
         self.seq += 1

@@ -7,14 +7,14 @@ both), written with the formats `session.pin_output_formats` fixes, so one parse
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 import pyarrow as pa
 
-from reveries_pipeline.ingestion.source_schema import SourceTable
+from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE, SourceTable
 
 OP = "_op"
 COMMIT_LSN = "_commit_lsn"  # int64: sorts, unlike 'X/Y' text (lsn.lsn_text prints it)
@@ -41,10 +41,11 @@ class Op(StrEnum):
 
 def change_schema(table: SourceTable) -> pa.Schema:
     """The spool schema of `table`: its source fields, nullable (a truncate carries no values), then
+    UNREPRESENTABLE as in a polled batch (JSON {column: text} of values with no exact Arrow value), then
     the capture fields. Keeps the source schema metadata describe_source_table records."""
     fields = [field.with_nullable(True) for field in table.schema]
     metadata = {**table.schema.metadata, CAPTURE_MODE_KEY.encode(): b"logical"}
-    return pa.schema([*fields, *CAPTURE_FIELDS], metadata=metadata)
+    return pa.schema([*fields, pa.field(UNREPRESENTABLE, pa.string()), *CAPTURE_FIELDS], metadata=metadata)
 
 
 def _boolean(text: str) -> bool:
@@ -60,6 +61,11 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+def _timestamp(text: str) -> datetime:
+    # 'infinity', BC ('0044-03-15 12:00:00 BC') and years past 9999 have no Python value
+    return datetime.fromisoformat(text)
+
+
 def text_parser(arrow_type: pa.DataType) -> Callable[[str], object]:
     """The exact parser of an output function's text into a value of `arrow_type`."""
     if pa.types.is_integer(arrow_type):
@@ -71,9 +77,27 @@ def text_parser(arrow_type: pa.DataType) -> Callable[[str], object]:
     if pa.types.is_date32(arrow_type):
         return date.fromisoformat
     if pa.types.is_timestamp(arrow_type):  # DateStyle ISO; 'infinity' is refused, not guessed
-        return datetime.fromisoformat
+        return _timestamp
     if pa.types.is_floating(arrow_type):  # real/double only: numeric never maps to a float
         return float
     if pa.types.is_string(arrow_type):
         return str
     raise TypeError(f"no text parser for Arrow type {arrow_type}")
+
+
+def parse_values(
+    names: Iterable[str], parsers: Iterable[Callable[[str], object] | None], texts: Iterable[str | None]
+) -> tuple[dict[str, object], dict[str, str]]:
+    """({column: value}, {column: text of a value with no exact Arrow value}) of one row's texts. One
+    bad value never stops the table: it is left null and its text kept, for processing to reject the
+    row with (NaN, infinity, a BC or year-10000 timestamp). A null text or parser is skipped."""
+    values: dict[str, object] = {}
+    unrepresentable: dict[str, str] = {}
+    for name, parse, text in zip(names, parsers, texts, strict=True):
+        if text is None or parse is None:
+            continue
+        try:
+            values[name] = parse(text)
+        except (ValueError, ArithmeticError):
+            unrepresentable[name] = text
+    return values, unrepresentable

@@ -10,34 +10,39 @@ already exists, so re-snapshotting (after a lost slot) is the same call.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 from psycopg.types.string import TextLoader
 
-from reveries_pipeline.ingestion.logical.columns import Op, text_parser
+from reveries_pipeline.ingestion.logical.columns import Op, parse_values, text_parser
 from reveries_pipeline.ingestion.logical.session import pin_output_formats
 from reveries_pipeline.ingestion.logical.settings import LogicalCaptureSettings
 from reveries_pipeline.ingestion.logical.setup import ensure_publication_and_slot
-from reveries_pipeline.ingestion.logical.spool import ChangeSpool, LogicalCapture
+from reveries_pipeline.ingestion.logical.spool import ChangeSpool, SlotRead, spooling
 from reveries_pipeline.ingestion.source_schema import SourceTable, describe_source_table
 
 
 def initial_snapshot(
-    conn: psycopg.Connection, settings: LogicalCaptureSettings, spool_dir: Path | str
-) -> LogicalCapture:
-    """Create the publication and slot if missing, then spool every row of every table, consistent
-    across tables. Store the batches before reading changes; `upto_lsn` is the slot's position."""
+    conn: psycopg.Connection,
+    settings: LogicalCaptureSettings,
+    spool_to: ChangeSpool | Path | str,
+    tables: Collection[str] | None = None,
+) -> SlotRead:
+    """Create the publication and slot if missing, then spool every row of `tables` (default: every
+    captured table), consistent across tables, into `spool_to` (see spool.spooling). Store the batches
+    before confirming; `upto_lsn` is the slot's position, where the change reads carry on from."""
     lsn = ensure_publication_and_slot(conn, settings).confirmed_flush_lsn
-    with conn.transaction(), ChangeSpool(Path(spool_dir), settings.chunk_rows) as spool:
+    with conn.transaction(), spooling(spool_to, settings.chunk_rows) as spool:
         # one snapshot for every table, so the rows agree with each other (foreign keys hold)
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         pin_output_formats(conn)
         (time_us,) = conn.execute("SELECT (extract(epoch FROM transaction_timestamp()) * 1000000)::int8").fetchone()
-        for name in settings.tables:
+        for name in settings.tables if tables is None else tables:
             _spool_table(conn, describe_source_table(conn, name), spool, lsn, time_us, settings.chunk_rows)
-    return LogicalCapture(spool.tables(), start_lsn=lsn, upto_lsn=lsn)
+    return SlotRead(spool.tables(), start_lsn=lsn, upto_lsn=lsn)
 
 
 def _spool_table(
@@ -56,6 +61,5 @@ def _spool_table(
         cursor.itersize = chunk_rows
         cursor.execute(query)
         for seq, row in enumerate(cursor):
-            cells = zip(table.columns, parsers, row, strict=True)
-            values = {column: parse(text) for column, parse, text in cells if text is not None}
-            spool.add(table, values, Op.SNAPSHOT, lsn, time_us, seq)
+            values, unrepresentable = parse_values(table.columns, parsers, row)
+            spool.add(table, values, Op.SNAPSHOT, lsn, time_us, seq, unrepresentable)

@@ -1,16 +1,17 @@
-"""Change rows written to one parquet file per table, in the order they arrive, a chunk at a time."""
+"""Change rows written to one spool file per table (ingestion/spool.py's SpoolFile, as poll writes),
+in the order they arrive, a chunk at a time; and the slot range a read covered."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from reveries_pipeline.ingestion.logical.columns import (
-    CAPTURE_FIELDS,
     CHANGE_SEQ,
     COMMIT_LSN,
     COMMIT_TIME,
@@ -19,24 +20,17 @@ from reveries_pipeline.ingestion.logical.columns import (
     change_schema,
 )
 from reveries_pipeline.ingestion.logical.lsn import lsn_text
-from reveries_pipeline.ingestion.source_schema import SourceTable
+from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE, SourceTable
+from reveries_pipeline.ingestion.spool import SpoolFile
 
 
 @dataclass(frozen=True)
-class SpooledTable:
-    path: Path
-    rows: int
+class SlotRead:
+    """What a snapshot or a change read covered: the slot range, and the spool file of each table with
+    at least one row, rows in change order. Store them, then confirm `upto_lsn` (see slot.confirm):
+    until then the slot replays the same changes."""
 
-
-@dataclass(frozen=True)
-class LogicalCapture:
-    """What a snapshot or a change read left in the spool directory.
-
-    `tables` has a file for each table with at least one row, rows in change order. Store them, then
-    confirm `upto_lsn` (see slot.confirm): until then the slot replays the same changes.
-    """
-
-    tables: Mapping[str, SpooledTable]
+    tables: Mapping[str, SpoolFile]
     start_lsn: int  # the slot's confirmed position when the read began
     upto_lsn: int
     transactions: int = 0
@@ -51,16 +45,15 @@ class LogicalCapture:
 
 
 @dataclass
-class _TableSpool:
-    path: Path
-    schema: pa.Schema
+class _Buffer:
+    """Rows of one table not yet written, column by column, in front of its spool file."""
+
+    file: SpoolFile
+    source_columns: list[str]
     columns: dict[str, list] = field(default_factory=dict)
-    writer: pq.ParquetWriter | None = None
-    rows: int = 0
 
     def __post_init__(self) -> None:
-        self.columns = {name: [] for name in self.schema.names}
-        self.source_columns = self.schema.names[: -len(CAPTURE_FIELDS)]
+        self.columns = {name: [] for name in self.file.schema.names}
 
     @property
     def buffered(self) -> int:
@@ -69,17 +62,10 @@ class _TableSpool:
     def flush(self) -> None:
         if not self.buffered:
             return
-        arrays = [pa.array(self.columns[f.name], type=f.type) for f in self.schema]
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
-        self.rows += self.buffered
-        self.columns = {name: [] for name in self.schema.names}
-
-    def close(self) -> None:
-        self.flush()
-        if self.writer is not None:
-            self.writer.close()
+        schema = self.file.schema
+        arrays = [pa.array(self.columns[f.name], type=f.type) for f in schema]
+        self.file.write_arrow(pa.Table.from_arrays(arrays, schema=schema))
+        self.columns = {name: [] for name in schema.names}
 
 
 class ChangeSpool:
@@ -90,29 +76,54 @@ class ChangeSpool:
 
     def __init__(self, directory: Path, chunk_rows: int) -> None:
         self.directory, self.chunk_rows = Path(directory), chunk_rows
-        self._spools: dict[str, _TableSpool] = {}
+        self._buffers: dict[str, _Buffer] = {}
 
-    def add(self, table: SourceTable, values: Mapping[str, object], op: Op, lsn: int, time_us: int, seq: int):
-        """One change row: `values` by source column name (absent ones are null)."""
-        spool = self._spools.get(table.name)
-        if spool is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            spool = _TableSpool(self.directory / f"{table.name}.parquet", change_schema(table))
-            self._spools[table.name] = spool
-        columns = spool.columns
-        for column in spool.source_columns:
+    def add(
+        self,
+        table: SourceTable,
+        values: Mapping[str, object],
+        op: Op,
+        lsn: int,
+        time_us: int,
+        seq: int,
+        unrepresentable: Mapping[str, str] | None = None,
+    ) -> None:
+        """One change row: `values` by source column name (absent ones are null); `unrepresentable`:
+        {column: source text} of values with no exact Arrow value (left null in their column)."""
+        buffer = self._buffers.get(table.name)
+        if buffer is None:
+            spool = SpoolFile(self.directory / f"{table.name}.parquet", change_schema(table))
+            buffer = self._buffers[table.name] = _Buffer(spool, [c.name for c in table.source_columns])
+        columns = buffer.columns
+        for column in buffer.source_columns:
             columns[column].append(values.get(column))
+        columns[UNREPRESENTABLE].append(json.dumps(dict(unrepresentable)) if unrepresentable else None)
         for name, value in ((OP, op.value), (COMMIT_LSN, lsn), (COMMIT_TIME, time_us), (CHANGE_SEQ, seq)):
             columns[name].append(value)
-        if spool.buffered >= self.chunk_rows:
-            spool.flush()
+        if buffer.buffered >= self.chunk_rows:
+            buffer.flush()
 
-    def tables(self) -> dict[str, SpooledTable]:
-        return {name: SpooledTable(s.path, s.rows) for name, s in self._spools.items() if s.rows}
+    def tables(self) -> dict[str, SpoolFile]:
+        return {name: b.file for name, b in self._buffers.items() if b.file.rows}
+
+    def close(self) -> None:
+        for buffer in self._buffers.values():
+            buffer.flush()
+            buffer.file.close()
 
     def __enter__(self) -> ChangeSpool:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        for spool in self._spools.values():
-            spool.close()
+        self.close()
+
+
+@contextmanager
+def spooling(target: ChangeSpool | Path | str, chunk_rows: int) -> Iterator[ChangeSpool]:
+    """`target` if it is a spool (its owner closes it: a snapshot and a change read then share one file
+    per table), else a new spool in that directory, closed on exit."""
+    if isinstance(target, ChangeSpool):
+        yield target
+        return
+    with ChangeSpool(Path(target), chunk_rows) as spool:
+        yield spool

@@ -11,12 +11,12 @@ import pyarrow.parquet as pq
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from reveries_pipeline.ingestion.logical import LogicalCapture, LogicalCaptureSettings
+from reveries_pipeline.ingestion.logical import SlotRead, LogicalCaptureSettings
 from reveries_pipeline.ingestion.logical.pgoutput import Message, decode_message
 from reveries_pipeline.ingestion.source_schema import describe_source_table
 
 T0 = datetime(2024, 11, 3, 14, 20, 11, 123000)
-CAPTURE_COLUMNS = ("_op", "_commit_lsn", "_commit_time", "_change_seq")
+CAPTURE_COLUMNS = ("_unrepresentable", "_op", "_commit_lsn", "_commit_time", "_change_seq")
 
 # One row per table, parents first: enough for every foreign key, with exact numerics and a null.
 BASE_ROWS: dict[str, dict[str, object]] = {
@@ -86,7 +86,7 @@ def insert_base_rows(conn: psycopg.Connection) -> None:
         insert(conn, table, **values)
 
 
-def spooled(capture: LogicalCapture) -> dict[str, list[dict]]:
+def spooled(capture: SlotRead) -> dict[str, list[dict]]:
     """{table: rows in file order} of a capture's spool files."""
     return {name: pq.read_table(t.path).to_pylist() for name, t in capture.tables.items()}
 
@@ -99,7 +99,7 @@ def source_rows(conn: psycopg.Connection, table: str) -> dict[int, dict]:
     return {row[key]: row for row in rows}
 
 
-def replay(captures: list[LogicalCapture]) -> dict[str, dict[int, dict]]:
+def replay(captures: list[SlotRead]) -> dict[str, dict[int, dict]]:
     """The tables as a keyed ledger ends up after applying the captures in order."""
     state: dict[str, dict[int, dict]] = {}
     for table, rows in ((t, r) for c in captures for t, r in spooled(c).items()):
