@@ -120,3 +120,12 @@ def test_a_socket_directory_it_cannot_keep_private_is_refused_with_a_command_tha
     fix = re.search(r"\((rm -rf [^)]+)\)", str(refused.value)).group(1)
     subprocess.run(fix, shell=True, check=True, timeout=60)  # noqa: S602 - the command the error prints, verbatim
     assert_private(private_runtime_dir(os.geteuid()), os.geteuid())
+
+
+def test_only_the_dagster_database_trades_commit_durability_for_speed(pg_server, make_database):
+    from reveries_pipeline.embedded import embedded_dsn
+
+    with psycopg.connect(embedded_dsn("dagster", Path(pg_server.pgdata))) as conn:
+        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off"
+    with psycopg.connect(make_database("warehouse")) as conn:  # the warehouse and totesys keep it on
+        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
