@@ -157,6 +157,9 @@ def test_persistent_instance_is_the_project_settings_on_postgres(make_database, 
 
     with DagsterInstance.get() as instance:
         assert type(instance.run_storage).__module__.startswith("dagster_postgres")
+        # queued runs (source_change_sensor's) are picked up every second, under the project's limits
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
         result = tiny.execute_in_process(instance=instance)
         assert result.success
     # the run is there for the next process that opens the instance
