@@ -52,6 +52,7 @@ from reveries_pipeline.ingestion.failures import (
 from reveries_pipeline.ingestion.logical import confirm, retained_wal_bytes
 from reveries_pipeline.ingestion.logical_capture import LogicalRun, capture_logical, slot_summary
 from reveries_pipeline.ingestion.parallel import run_per_table
+from reveries_pipeline.ingestion.reconcile import Reconciler
 from reveries_pipeline.ingestion.spool import spool_directory, sweep_stale_spools
 from reveries_pipeline.lake.batch_keys import next_batch_key
 from reveries_pipeline.resources import ObjectStore, PostgresResource
@@ -79,6 +80,12 @@ class IngestionConfig(Config):
         "dated later is still captured, once, and named by the no_future_dated_rows check.",
     )
     parallel_tables: int = Field(default=2, ge=1, le=8, description="Tables captured at the same time.")
+    reconcile_deletes: bool = Field(
+        default=False,
+        description="Poll mode: also read every table's primary keys and append a delete row for each row "
+        "captured before and gone from the source now (the hourly deleted_rows_schedule sets this). "
+        "Logical mode captures deletes as they happen and ignores it.",
+    )
 
     def capture_window(self) -> CaptureWindow:
         return CaptureWindow(timedelta(minutes=self.lookback_minutes), timedelta(minutes=self.clock_skew_minutes))
@@ -117,7 +124,7 @@ def raw_totesys_tables(
         if totesys_capture.is_logical:
             capture = partial(_capture_from_slot, totesys_capture, checkpoints)
         else:
-            capture = partial(_capture_by_polling, config, checkpoints)
+            capture = partial(_capture_by_polling, config, checkpoints, ingestion_lake)
         failures, retained_wal = yield from capture(context, totesys, spool_dir, selected)
     if checks.retained_wal_selected(context):
         yield checks.retained_wal_check(totesys_capture, retained_wal)
@@ -128,6 +135,7 @@ def raw_totesys_tables(
 def _capture_by_polling(
     config: IngestionConfig,
     checkpoints: CheckpointStore,
+    ingestion_lake: ObjectStore,
     context: AssetExecutionContext,
     totesys: PostgresResource,
     spool_dir: Path,
@@ -136,7 +144,8 @@ def _capture_by_polling(
     """Each table in its own read-only transaction, `parallel_tables` at a time; each stored, then
     its checkpoint saved, as it completes."""
     failures: list[TableFailure] = []
-    capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config.capture_window())
+    reconciler = Reconciler(ingestion_lake) if config.reconcile_deletes else None
+    capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config.capture_window(), reconciler)
     for table, outcome in run_per_table(capture_table, selected, config.parallel_tables):
         if isinstance(outcome, BaseException):
             failures.append(classify_failure(table, totesys.safe_name, outcome))
@@ -184,11 +193,19 @@ def _largest_first(tables) -> list[str]:
 
 
 def _capture_table(
-    totesys: PostgresResource, checkpoints: CheckpointStore, spool_dir: Path, window: CaptureWindow, table: str
+    totesys: PostgresResource,
+    checkpoints: CheckpointStore,
+    spool_dir: Path,
+    window: CaptureWindow,
+    reconciler: Reconciler | None,
+    table: str,
 ) -> CaptureResult:
     checkpoint = checkpoints.load(table)
     with totesys.connection(read_only=True) as conn:
-        return capture_changes(conn, table, checkpoint, spool_dir / f"{table}.parquet", window)
+        if reconciler is not None:
+            # the capture and the key read see one snapshot: a row read by one is seen by the other
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return capture_changes(conn, table, checkpoint, spool_dir / f"{table}.parquet", window, reconciler)
 
 
 def _store_then_commit(
@@ -206,6 +223,7 @@ def _store_then_commit(
         yield checks.future_dated_check(capture)
         if capture.repairs or capture.snapshot:
             checkpoints.save(capture.checkpoint_after)
+        _save_reconciliation(checkpoints.store, capture, before.last_batch_key)
         context.log.info(f"raw/{table}: no changes since {before.describe()}")
         return
     key = next_batch_key(table, before.last_batch_key)  # sorts after every batch of the table
@@ -213,9 +231,22 @@ def _store_then_commit(
     # Dagster resumes the asset only once the IO manager has durably stored the object.
     after = capture.checkpoint_after.with_stored_batch(key, capture.rows, capture.low, capture.high)
     checkpoints.save(after)
+    _save_reconciliation(checkpoints.store, capture, key)
     yield checks.future_dated_check(capture)
     capture.spool_path.unlink(missing_ok=True)
     context.log.info(
-        f"raw/{table}: wrote {capture.rows} rows ({capture.bytes} bytes) to {key} in {capture.seconds:.2f}s; "
+        f"raw/{table}: wrote {capture.rows} rows{_deletes(capture)} ({capture.bytes} bytes) to {key} in "
+        f"{capture.seconds:.2f}s; "
         f"checkpoint {before.describe()} -> {after.describe()}"
     )
+
+
+def _save_reconciliation(ingestion_lake: ObjectStore, capture: CaptureResult, covered_key: str | None) -> None:
+    """After the batch holding its delete rows is stored: a crash before this finds them again."""
+    if capture.vanished is not None:
+        Reconciler(ingestion_lake).save(capture.vanished, covered_key)
+
+
+def _deletes(capture: CaptureResult) -> str:
+    deleted = 0 if capture.vanished is None else capture.vanished.rows.height
+    return f", {deleted} of them rows deleted at the source," if deleted else ""

@@ -25,6 +25,8 @@ def batch_metadata(capture: CaptureResult, object_key: str | None) -> dict[str, 
         "capture_seconds": MetadataValue.float(round(capture.seconds, 3)),
         "schema_fingerprint": MetadataValue.text(capture.source.fingerprint),
     }
+    if capture.vanished is not None:
+        metadata["deleted_rows"] = MetadataValue.int(capture.vanished.rows.height)
     if capture.schema_changes:
         metadata["schema_changes"] = MetadataValue.text("; ".join(capture.schema_changes))
     metadata[OBJECT_KEY_METADATA] = MetadataValue.text(object_key or NO_OBJECT)

@@ -27,6 +27,8 @@ import psycopg
 
 from reveries_pipeline.ingestion.checkpoints import Checkpoint, window_start
 from reveries_pipeline.ingestion.drift import check_star_columns, describe_changes
+from reveries_pipeline.ingestion.logical.columns import OP
+from reveries_pipeline.ingestion.reconcile import Reconciler, Vanished, delete_batch_schema
 from reveries_pipeline.ingestion.source_reader import rows_updated_since
 from reveries_pipeline.ingestion.source_schema import SourceTable, describe_source_table
 from reveries_pipeline.ingestion.spool import SpoolFile
@@ -59,6 +61,9 @@ class CaptureResult:
     source_clock: datetime | None = None  # the source's localtimestamp, read in the capture's transaction
     repairs: list[str] = field(default_factory=list)  # what was put right in the checkpoint, for the log
     snapshot: bool = False  # logical mode: the table was (re-)snapshotted, so its checkpoint is saved
+    # poll mode with reconcile_deletes: the rows gone from the source, appended to the batch as deletes;
+    # its state is saved once the batch is stored (reconcile.py)
+    vanished: Vanished | None = None
 
 
 @dataclass
@@ -124,11 +129,14 @@ def capture_changes(
     checkpoint: Checkpoint,
     spool_path: Path,
     window: CaptureWindow = CaptureWindow(),
+    reconciler: Reconciler | None = None,
 ) -> CaptureResult:
     """Write the table's new and changed rows to `spool_path` (parquet) and compute the next checkpoint.
 
-    `conn` should be in a read-only transaction. Nothing is written to `spool_path` when no row changed.
-    Raises SchemaDriftError, before reading any row, if a column the star schema reads is gone or retyped.
+    `conn` should be in a read-only transaction (REPEATABLE READ with a `reconciler`, which then
+    appends a delete row for each row captured before and gone now). Nothing is written to
+    `spool_path` when no row changed. Raises SchemaDriftError, before reading any row, if a column
+    the star schema reads is gone or retyped.
     """
     started = time.perf_counter()
     source = describe_source_table(conn, table)
@@ -139,8 +147,12 @@ def capture_changes(
     checkpoint, repairs = checkpoint.without_future_mark(ceiling)
     # the window's timestamps in the source's own precision, so pairs match exactly
     emitted = _Emitted(source.primary_key, checkpoint.window_frame(source.primary_key, _time_unit(source)), ceiling)
-    with SpoolFile(spool_path, source.polled_schema) as spool:
+    schema = source.polled_schema if reconciler is None else delete_batch_schema(source)
+    with SpoolFile(spool_path, schema) as spool:
         rows_read = _spool_new_rows(conn, source, checkpoint, window.lookback, ceiling, spool, emitted)
+        vanished = None if reconciler is None else reconciler.vanished(conn, source, checkpoint.last_batch_key)
+        if vanished is not None:
+            spool.write(vanished.rows)
     after = _next_checkpoint(checkpoint, source, spool, emitted, window.lookback, ceiling)
     return CaptureResult(
         table=table,
@@ -158,6 +170,7 @@ def capture_changes(
         future_dated=emitted.future_dated(),
         source_clock=source_clock,
         repairs=repairs,
+        vanished=vanished,
     )
 
 
@@ -183,6 +196,8 @@ def _spool_new_rows(
         frame = emitted.drop_already_emitted(read)
         if frame.height == 0:
             continue
+        if OP in spool.schema.names:  # a reconciling run: captured rows are ordinary rows
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(OP))
         spool.write(frame)
         emitted.add(frame, window_start(_high_water(checkpoint, spool, ceiling), lookback))
     return rows_read
