@@ -380,21 +380,28 @@ def _bucket_for(name_or_url: str):
 
 
 @main.command()
-@click.argument("tables", nargs=-1, required=True, type=click.Choice(SOURCE_TABLE_NAMES))
-def resnapshot(tables: tuple[str, ...]) -> None:
+@click.argument("tables", nargs=-1, type=click.Choice(SOURCE_TABLE_NAMES))
+@click.option("--all", "every_table", is_flag=True, help="Every totesys table (after a lost replication slot).")
+def resnapshot(tables: tuple[str, ...], every_table: bool) -> None:
     """Have the next ingestion run capture every row of TABLES again (a full snapshot).
 
     \b
-    Forgets each table's high-water mark and window in the ingestion bucket the
-    code location uses (INGESTION_BUCKET_URL, or the embedded default); keeps its
-    last batch key, batch history and recorded schema. Rows already downstream are
-    absorbed: fact versions load once, dimensions are upserted. Use it when a table
-    may have missed changes (a restored source, edits that didn't bump last_updated).
-    Example:
+    Forgets each table's high-water mark and window (poll mode) and slot position
+    (logical mode) in the ingestion bucket the code location uses
+    (INGESTION_BUCKET_URL, or the embedded default); keeps its last batch key,
+    batch history and recorded schema. Rows already downstream are absorbed: fact
+    versions load once, dimensions are upserted. Use it when a table may have missed
+    changes (a restored source, edits that didn't bump last_updated) or, with --all,
+    after the replication slot was lost.
+    Examples:
       reveries resnapshot sales_order && reveries run --job ingestion_job
+      reveries totesys drop-cdc --apply --yes && reveries resnapshot --all
     """
     from reveries_pipeline.ingestion.checkpoints import CheckpointStore
 
+    if every_table == bool(tables):
+        raise click.UsageError("name the tables to re-snapshot, or give --all (not both)")
+    tables = SOURCE_TABLE_NAMES if every_table else tables
     _, store = _bucket_for("ingestion")
     checkpoints = CheckpointStore(store)
     for table in tables:

@@ -11,9 +11,10 @@ from reveries_pipeline.ingestion.logical.session import require_idle
 from reveries_pipeline.ingestion.logical.settings import LogicalCaptureSettings
 
 _RESNAPSHOT = (
-    "The changes it held since the last capture can't be read any more: re-snapshot. Drop what is left"
-    " of the slot (`reveries totesys drop-cdc` prints the SQL), run the initial snapshot (it creates"
-    " the slot again) and load its batches before capturing changes again."
+    "The changes it held since the last capture can't be read any more: re-snapshot every table. Drop what"
+    " is left of the slot and forget every table's position, then run the pipeline: the next ingestion run"
+    " creates the slot again and snapshots every table, and downstream absorbs the rows it already has:\n"
+    "  reveries totesys drop-cdc --apply --yes && reveries resnapshot --all && reveries run"
 )
 
 

@@ -1,0 +1,63 @@
+"""Logical mode on a bad day, through `reveries run` in real subprocesses: a kill -9 between storing
+the batches and confirming the slot, and a slot dropped under the pipeline (the error's re-snapshot
+command, pasted, brings the warehouse back in step with the source)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from reveries_pipeline.ingestion.logical import drop_sql
+from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
+from reveries_pipeline_tests.shell import paste
+
+pytestmark = pytest.mark.faults
+
+RESNAPSHOT = "reveries totesys drop-cdc --apply --yes && reveries resnapshot --all && reveries run"
+
+
+def _slot_position(world) -> str | None:
+    rows = world.source("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'reveries'")
+    return rows[0][0] if rows else None
+
+
+@pytest.fixture
+def logical_world(world):
+    """The loaded world switched to logical capture; its first run snapshots every table. The slot
+    (named `reveries`, as by default) is dropped afterwards: slots are cluster-wide and hold WAL."""
+    world.extra_env["TOTESYS_CAPTURE"] = "logical"
+    first = world.run("etl_job")
+    assert first.ok, first.tail()
+    yield world
+    with psycopg.connect(world.totesys_dsn, autocommit=True) as conn:
+        conn.execute(drop_sql())
+
+
+def test_kill_9_between_store_and_confirm_replays_and_loses_nothing(logical_world):
+    world = logical_world
+    confirmed = _slot_position(world)
+    world.change_source()
+    # killed once the first table's batch is stored, before every table is: the slot isn't confirmed
+    killed = world.run("etl_job", kill_when=r"raw/\w+: wrote \d+ rows")
+    assert killed.killed, killed.tail()
+    assert _slot_position(world) == confirmed
+    world.change_source()
+    run = world.run("etl_job")
+    assert run.ok, run.tail()
+    assert _slot_position(world) != confirmed
+    assert_warehouse_matches_source(world)
+
+
+def test_a_dropped_slot_fails_with_a_resnapshot_command_that_works_when_pasted(logical_world):
+    world = logical_world
+    world.source("SELECT pg_drop_replication_slot('reveries')")
+    world.change_source()
+    failed = world.run("etl_job")
+    assert not failed.ok
+    assert "replication slot 'reveries' does not exist" in failed.output
+    assert RESNAPSHOT in failed.output
+
+    code, output = paste(RESNAPSHOT, world.env())
+    assert code == 0, output
+    assert _slot_position(world) is not None
+    assert_warehouse_matches_source(world)
