@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES
+from reveries_pipeline.catalog import STAR_TABLE_NAMES
+from reveries_pipeline.warehouse.schema import LEDGER_TABLE
 
 TOP_DESIGNS_SQL = """
 -- Top five designs by sales value over the 12 months up to the latest order in the warehouse,
@@ -26,9 +27,10 @@ LIMIT 5
 
 
 def row_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Rows per star table, in load order, then the load ledger's (not the deletion markers')."""
     return {
         t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0]
-        for t in (*WAREHOUSE_TABLES, LEDGER_TABLE)
+        for t in (*STAR_TABLE_NAMES, LEDGER_TABLE)
     }
 
 
