@@ -36,13 +36,14 @@ class Pipeline:
         }
         self.instance = DagsterInstance.ephemeral()
 
-    def _run(self, assets, raise_on_error=True, run_config=None):
+    def _run(self, assets, raise_on_error=True, run_config=None, selection=None):
         return materialize(
             assets,
             resources=self.resources,
             instance=self.instance,
             raise_on_error=raise_on_error,
             run_config=run_config,
+            selection=selection,
         )
 
     def ingest(self, **kw):

@@ -21,6 +21,8 @@ import inspect
 
 # check name -> the pytest node id of the test that drives it to fail
 DRIVEN_TO_FAIL: dict[str, str] = {
+    "replication_slot_retained_wal": "reveries_pipeline_tests/cdc/test_oracle.py"
+    "::test_replication_slot_retained_wal_warns_above_its_limit",
     "no_future_dated_rows": "reveries_pipeline_tests/hostile/test_bad_source_values.py"
     "::test_a_row_dated_2999_neither_hides_later_changes_nor_comes_twice",
     "no_rejected_rows": "reveries_pipeline_tests/hostile/test_untrusted_metadata.py"

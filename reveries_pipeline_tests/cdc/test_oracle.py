@@ -11,12 +11,13 @@ import uuid
 
 import psycopg
 import pytest
+from dagster import AssetCheckSeverity
 
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.capture_mode import CaptureMode, TotesysCapture
 from reveries_pipeline.ingestion.logical import LogicalCaptureSettings, drop_sql
 from reveries_pipeline_tests.cdc.oracle import ROLLED_BACK_UNITS, ChangeScript, batches_since, last_keys
-from reveries_pipeline_tests.pipeline_harness import Pipeline
+from reveries_pipeline_tests.pipeline_harness import Pipeline, check_results
 
 RECONCILE = {"ops": {"raw_totesys_tables": {"config": {"reconcile_deletes": True}}}}
 
@@ -139,3 +140,21 @@ def test_poll_mode_without_reconciliation_keeps_deleted_rows_current(seeded_sour
     assert pipe.warehouse("SELECT count(*) FROM fact_payment_current WHERE payment_id = %s", (payment,)) == [(1,)]
     pipe.etl(run_config=RECONCILE)
     assert pipe.warehouse("SELECT count(*) FROM fact_payment_current WHERE payment_id = %s", (payment,)) == [(0,)]
+
+
+def test_replication_slot_retained_wal_warns_above_its_limit(seeded_source, warehouse_dsn, ingestion_store,
+                                                             processed_store, capture_for):  # fmt: skip
+    named = capture_for(CaptureMode.LOGICAL)
+    logical = TotesysCapture(mode="logical", publication=named.publication, slot=named.slot, retained_wal_warn_bytes=1)
+    pipe = Pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store, logical)
+    pipe.ingest()
+    ChangeScript(seeded_source).apply()
+    # a run of one table can't confirm the slot (the others' changes would be skipped): it keeps WAL
+    check = check_results(pipe.ingest(selection=["raw/address"]))[("raw/address", "replication_slot_retained_wal")]
+    assert not check.passed and check.severity == AssetCheckSeverity.WARN
+    assert check.metadata["retained_wal_bytes"].value > 1
+    assert f"replication slot '{logical.slot}' keeps" in check.description
+
+    polled = Pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store, capture_for(CaptureMode.POLL))
+    check = check_results(polled.ingest())[("raw/address", "replication_slot_retained_wal")]
+    assert check.passed and check.metadata["capture_mode"].value == "poll"
