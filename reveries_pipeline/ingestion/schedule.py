@@ -20,7 +20,7 @@ from dagster import (
 
 from reveries_pipeline.asset_keys import RAW_GROUP
 from reveries_pipeline.ingestion.capture_mode import TotesysCapture
-from reveries_pipeline.ingestion.source_sensor import backstop_skip_reason, fingerprint_tags
+from reveries_pipeline.ingestion.source_sensor import ETL_JOB, backstop_skip_reason, fingerprint_tags
 from reveries_pipeline.resources import PostgresResource
 
 BACKSTOP_INTERVAL = timedelta(minutes=10)
@@ -48,3 +48,23 @@ def ingestion_schedule(
     if reason is not None:
         return SkipReason(reason)
     return RunRequest(tags=fingerprint_tags(probe) if probe is not None else {})
+
+
+# Poll mode never reads a deleted row: once an hour, the whole chain runs with the reconciliation
+# (ingestion/reconcile.py), so deletes reach the warehouse's _current views within the hour.
+RECONCILE_RUN_CONFIG = {"ops": {"raw_totesys_tables": {"config": {"reconcile_deletes": True}}}}
+
+
+@schedule(
+    name="deleted_rows_schedule",
+    job_name=ETL_JOB,
+    cron_schedule="17 * * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Poll mode, hourly: etl_job reading every table's primary keys too, so rows deleted at the "
+    "source are marked deleted downstream. Logical mode captures deletes as they happen: skipped.",
+)
+def deleted_rows_schedule(context: ScheduleEvaluationContext, totesys_capture: TotesysCapture):
+    if totesys_capture.is_logical:
+        return SkipReason("logical mode captures deletes as they happen")
+    return RunRequest(run_config=RECONCILE_RUN_CONFIG, tags={"reveries/reconcile_deletes": "true"})
