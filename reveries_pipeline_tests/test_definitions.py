@@ -25,12 +25,15 @@ def test_definitions_hold_the_three_stages_jobs_schedule_and_sensors():
     keys = {"/".join(k.path) for k in graph.get_all_asset_keys()}
     assert {f"raw/{t}" for t in TOTESYS_TABLES} <= keys
     assert {f"{stage}/{t}" for stage in ("processed", "warehouse") for t in STAR_TABLE_NAMES} <= keys
-    assert len(keys) == 33  # every key tells its stage: raw/, processed/, warehouse/
+    # plus the deletion markers beside the reference schema, processed and loaded
+    assert {"processed/reveries_deleted_rows", "warehouse/reveries_deleted_rows"} <= keys
+    assert len(keys) == 35  # every key tells its stage: raw/, processed/, warehouse/
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups == {"raw", "processed", "warehouse"}
     for job in ("ingestion_job", "processing_job", "warehouse_job", "etl_job"):
         assert defs.resolve_job_def(job)
     assert defs.resolve_schedule_def("ingestion_schedule").cron_schedule == "*/10 * * * *"
+    assert defs.resolve_schedule_def("deleted_rows_schedule").cron_schedule == "17 * * * *"
     for sensor in (
         "source_change_sensor",
         "ingestion_bucket_sensor",
