@@ -134,11 +134,32 @@ def _check_resnapshot(world, state, outputs) -> None:
     assert_warehouse_matches_source(world)  # absorbed: no version twice, nothing lost
 
 
+def _prepare_lost_slot(world) -> dict:
+    world.extra_env["TOTESYS_CAPTURE"] = "logical"
+    assert world.run("etl_job").ok  # the first logical run creates the slot and snapshots every table
+    world.source("SELECT pg_drop_replication_slot('reveries')")
+    world.change_source()
+    failed = world.run("etl_job")
+    assert not failed.ok and "does not exist on the source" in failed.output
+    return {}
+
+
+def _check_lost_slot_recovered(world, state, outputs) -> None:
+    from reveries_pipeline.ingestion.logical import drop_sql
+
+    try:
+        assert world.source("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'reveries'") == [(1,)]
+        assert_warehouse_matches_source(world)  # the changes made while the slot was gone are in
+    finally:  # a database with a slot can't be dropped: the world's teardown needs it gone
+        world.source(drop_sql())
+
+
 CASES = {
     "Ground rules": Case(_prepare_launch, _check_launch),
     "Rebuild the processed bucket and the warehouse from the lake": Case(_prepare_rebuild, _check_rebuild, "y\n"),
     "Reset one table's checkpoint (re-snapshot a table)": Case(_prepare_resnapshot, _check_resnapshot),
     "Catch up after an outage": Case(_source_changed_and_captured, _check_caught_up),
+    "A lost replication slot (logical mode)": Case(_prepare_lost_slot, _check_lost_slot_recovered),
     "A corrupt object": Case(_prepare_corrupt_object, _check_quarantined),
 }
 
