@@ -181,3 +181,18 @@ def test_a_bad_aws_max_attempts_is_refused_with_its_name(attempts):
         ConfigurationError, match=f"AWS_MAX_ATTEMPTS must be a whole number from 1 to 50, not '{attempts}'"
     ):
         build_resources({"AWS_MAX_ATTEMPTS": attempts})
+
+
+@pytest.mark.parametrize(("value", "mode"), [(None, "poll"), ("", "poll"), ("poll", "poll"), (" Logical ", "logical")])
+def test_totesys_capture_picks_the_capture_mode(value, mode):
+    from reveries_pipeline.environment import build_resources
+
+    env = {} if value is None else {"TOTESYS_CAPTURE": value}
+    assert build_resources(env)["totesys_capture"].mode.value == mode
+
+
+def test_an_unknown_totesys_capture_fails_naming_the_values():
+    from reveries_pipeline.environment import ConfigurationError, build_resources
+
+    with pytest.raises(ConfigurationError, match=r"TOTESYS_CAPTURE must be one of poll, logical, not 'wal'"):
+        build_resources({"TOTESYS_CAPTURE": "wal"})
