@@ -9,12 +9,15 @@ again: the later change must arrive too.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import polars as pl
 import pytest
 from dagster import AssetCheckSeverity
 
+from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
+from reveries_pipeline.ingestion.logical import LogicalCaptureSettings, drop_sql
 from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
 from reveries_pipeline_tests.ingestion.raw_lake import all_rows, read_batch
@@ -125,8 +128,24 @@ def test_a_text_date_outside_the_business_window_is_rejected_with_its_row_only(w
     assert_warehouse_matches_source(world, excluded={("sales_order", bad)})
 
 
-def test_values_with_no_exact_arrow_value_reject_their_row_and_the_table_moves_on(world):
-    """NaN in numeric(10,2), -infinity and BC timestamps, and an infinite last_updated."""
+@pytest.fixture
+def logical_capture(world):
+    """A capture resource in logical mode on a slot of its own, dropped afterwards (slots are
+    cluster-wide, and a database with one can't be dropped)."""
+    suffix = uuid.uuid4().hex[:10]
+    capture = TotesysCapture(mode="logical", publication=f"pub_{suffix}", slot=f"slot_{suffix}")
+    yield capture
+    world.source(drop_sql(LogicalCaptureSettings(capture.publication, capture.slot)))
+
+
+@pytest.mark.parametrize("mode", ["poll", "logical"])
+def test_values_with_no_exact_arrow_value_reject_their_row_and_the_table_moves_on(world, mode, request):
+    """NaN in numeric(10,2), -infinity and BC timestamps, and an infinite last_updated, read by COPY
+    (poll) or decoded from the WAL (logical, whose first run snapshots every table)."""
+    capture = request.getfixturevalue("logical_capture") if mode == "logical" else TotesysCapture()
+    pipeline = Pipeline(world.totesys_dsn, world.warehouse_dsn, world.ingestion, world.processed, capture)
+    if mode == "logical":
+        assert pipeline.etl().success
     (nan_payment, inf_payment) = [r[0] for r in world.source("SELECT payment_id FROM payment ORDER BY 1 LIMIT 2")]
     minus_inf_order, bc_order, ordinary = _orders(world, 3)
     (bc_purchase,) = world.source("SELECT min(purchase_order_id) FROM purchase_order")[0]
@@ -142,7 +161,6 @@ def test_values_with_no_exact_arrow_value_reject_their_row_and_the_table_moves_o
         (bc_purchase,),
     )
     _ordinary_change(world, ordinary, 999)
-    pipeline = _pipeline(world)
     assert pipeline.etl(raise_on_error=False).success
 
     rejects = _rejects(world)
