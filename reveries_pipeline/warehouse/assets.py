@@ -2,8 +2,9 @@
 
 One multi-asset step and one transaction. A load is a multi-table transaction, so the asset writes
 through the warehouse resource itself (no IO manager) and reports a MaterializeResult per table.
-Tables load in catalog order, dimensions before facts, so foreign keys hold; each table's pending
-batches are applied with their ledger rows, and all of it commits together after the last table.
+Tables load in catalog order, dimensions before facts (so foreign keys hold), then the deletion
+markers; each table's pending batches are applied with their ledger rows, and all of it commits
+together after the last table.
 A crash anywhere leaves the warehouse as it was. The materializations and the checks follow the commit.
 
 Before the load, the schema is created or migrated only if its recorded version is not ddl.sql's
