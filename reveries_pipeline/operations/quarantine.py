@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from reveries_pipeline.catalog import SOURCE_TABLE_NAMES, STAR_TABLE_NAMES
+from reveries_pipeline.catalog import PROCESSED_TABLE_NAMES, SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
 from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
@@ -56,7 +56,7 @@ _KEY_FORM = "<table>/YYYY/MM/DD/<table>-<timestamp>Z.parquet, as the error or a 
 # What each bucket holds that a quarantine can recapture: its tables' batches (and processing's rejects).
 _OWNED_TABLES = {
     "ingestion": frozenset(SOURCE_TABLE_NAMES),
-    "processed": frozenset((*STAR_TABLE_NAMES, REJECTS_PREFIX)),
+    "processed": frozenset((*PROCESSED_TABLE_NAMES, REJECTS_PREFIX)),
 }
 
 
