@@ -26,6 +26,7 @@ from reveries_pipeline.ingestion.drift import SchemaDriftError, check_star_colum
 from reveries_pipeline.ingestion.logical import (
     ChangeSpool,
     LogicalCaptureSettings,
+    SlotRead,
     initial_snapshot,
     read_changes,
 )
@@ -33,6 +34,9 @@ from reveries_pipeline.ingestion.logical.lsn import lsn_text
 from reveries_pipeline.ingestion.logical.slot import missing_slot_error
 from reveries_pipeline.ingestion.source_schema import SourceTable, describe_source_table
 from reveries_pipeline.ingestion.spool import SpoolFile
+
+SLOT_BUSY_ATTEMPTS = 5
+SLOT_BUSY_WAIT_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,9 @@ def capture_logical(
     failed = _drifted(sources, checkpoints)
     tables = [t for t in tables if t not in failed]
     to_snapshot = [t for t in tables if checkpoints[t].slot_lsn is None]
-    with ChangeSpool(spool_dir, settings.chunk_rows) as spool:
-        if to_snapshot:
-            _require_slot_unless_fresh(conn, settings, checkpoints)
-            initial_snapshot(conn, settings, spool, to_snapshot)
-        read = read_changes(conn, settings, spool)
+    if to_snapshot:
+        _require_slot_unless_fresh(conn, settings, checkpoints)
+    spool, read = _read_slot(conn, settings, to_snapshot, spool_dir)
     spooled = spool.tables()
     seconds = time.perf_counter() - started
     captures = [
@@ -108,6 +110,24 @@ def slot_summary(run: LogicalRun, confirmed: int | None) -> str:
         f"logical capture: {snapshot}{rows} rows from {run.transactions} transactions since "
         f"{lsn_text(run.start_lsn)}; {slot}"
     )
+
+
+def _read_slot(
+    conn: psycopg.Connection, settings: LogicalCaptureSettings, to_snapshot: list[str], spool_dir: Path
+) -> tuple[ChangeSpool, SlotRead]:
+    """The snapshot (if any) and the change read, into one spool. A slot is used by one session at a
+    time: while source_change_sensor's peek (milliseconds) holds it, wait and read again, afresh."""
+    for attempt in range(1, SLOT_BUSY_ATTEMPTS + 1):
+        try:
+            with ChangeSpool(spool_dir / f"read-{attempt}", settings.chunk_rows) as spool:
+                if to_snapshot:
+                    initial_snapshot(conn, settings, spool, to_snapshot)
+                return spool, read_changes(conn, settings, spool)
+        except psycopg.errors.ObjectInUse:
+            if attempt == SLOT_BUSY_ATTEMPTS:
+                raise  # a long-running reader of the slot: the step's RetryPolicy takes over
+            time.sleep(SLOT_BUSY_WAIT_S * attempt)
+    raise AssertionError("unreachable")
 
 
 def _require_slot_unless_fresh(
