@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install requirements dev-setup demo test test-faults test-hostile mutations dev lint format gates run-checks dashboard bench clean
+.PHONY: install requirements dev-setup demo test test-faults test-hostile mutations dev lint format gates run-checks dashboard bench bench-latency clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,9 @@ run-checks: gates  ## quality gates: the offline ones, coverage >= 90%, pip-audi
 
 bench: $(STAMP)  ## etl_job wall time at scales 1, 10 (and 100 with SCALES="1 10 100")
 	$(BIN)/python benchmarks/bench_etl.py --scales $(or $(SCALES),1 10)
+
+bench-latency: $(STAMP)  ## change -> warehouse latency under reveries dev (MODE=poll|logical), idle runs and CPU
+	$(BIN)/python benchmarks/bench_latency.py --mode $(or $(MODE),poll) --out benchmarks/results/latency-$(or $(MODE),poll).md
 
 clean:
 	rm -rf .reveries .pytest_cache .ruff_cache

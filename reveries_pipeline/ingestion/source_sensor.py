@@ -92,7 +92,8 @@ def slot_has_changes(conn: psycopg.Connection, settings: LogicalCaptureSettings)
 
 
 def probe_source(totesys: PostgresResource, capture: TotesysCapture, reference: str | None) -> SourceProbe:
-    """Has totesys changed since `reference` (a fingerprint; logical mode: since the slot's position)?"""
+    """Has totesys changed since `reference`, the fingerprint of the last look or ingestion? (Logical
+    mode: does the slot hold changes, or has no logical ingestion been seen yet?)"""
     with totesys.connection(read_only=True) as conn:
         if not capture.is_logical:
             fingerprint = poll_fingerprint(conn)
@@ -101,7 +102,9 @@ def probe_source(totesys: PostgresResource, capture: TotesysCapture, reference: 
         lag = None if pending else conn.execute(_SLOT_LAG, (flushed, capture.slot)).fetchone()
     if lag and lag[0] >= HEARTBEAT_BYTES:
         heartbeat(totesys, capture.logical_settings(), flushed)
-    return SourceProbe(LOGICAL_FINGERPRINT, pending)
+    # No logical ingestion known yet (a new daemon, or a switch from poll): one run takes the initial
+    # snapshot, which the slot alone would never ask for.
+    return SourceProbe(LOGICAL_FINGERPRINT, pending or reference != LOGICAL_FINGERPRINT)
 
 
 def heartbeat(totesys: PostgresResource, settings: LogicalCaptureSettings, flushed: str) -> None:

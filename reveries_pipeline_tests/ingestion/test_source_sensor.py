@@ -30,7 +30,12 @@ from reveries_pipeline.ingestion.capture_mode import CaptureMode, TotesysCapture
 from reveries_pipeline.ingestion.logical.settings import LogicalCaptureSettings
 from reveries_pipeline.ingestion.logical.setup import drop_sql, ensure_publication_and_slot
 from reveries_pipeline.ingestion.schedule import ingestion_schedule
-from reveries_pipeline.ingestion.source_sensor import FINGERPRINT_TAG, HEARTBEAT_BYTES, source_change_sensor
+from reveries_pipeline.ingestion.source_sensor import (
+    FINGERPRINT_TAG,
+    HEARTBEAT_BYTES,
+    LOGICAL_FINGERPRINT,
+    source_change_sensor,
+)
 from reveries_pipeline.resources import PostgresResource
 from reveries_pipeline_tests.support import free_port
 from reveries_pipeline_tests.waiting import wait_until
@@ -150,14 +155,23 @@ def logical(seeded_source):
         conn.execute(drop_sql(settings))
 
 
-def test_logical_mode_launches_for_a_committed_change_only(instance, seeded_source, logical):
-    assert not launched(tick(instance, seeded_source, capture=logical))
+def test_logical_mode_launches_for_the_initial_snapshot_then_for_committed_changes_only(
+    instance, seeded_source, logical
+):
+    first = tick(instance, seeded_source, capture=logical)  # nothing ingested yet: the initial snapshot
+    assert len(launched(first)) == 1 and first.cursor == LOGICAL_FINGERPRINT
+    assert not launched(tick(instance, seeded_source, cursor=first.cursor, capture=logical))
     with psycopg.connect(seeded_source) as conn:
         conn.execute("UPDATE sales_order SET units_sold = units_sold + 1")
         conn.rollback()  # a rolled-back transaction is no change
-    assert not launched(tick(instance, seeded_source, capture=logical))
+    assert not launched(tick(instance, seeded_source, cursor=first.cursor, capture=logical))
     bump_a_sales_order(seeded_source)
-    assert len(launched(tick(instance, seeded_source, capture=logical))) == 1
+    assert len(launched(tick(instance, seeded_source, cursor=first.cursor, capture=logical))) == 1
+
+
+def test_a_restarted_logical_daemon_launches_only_for_pending_changes(instance, seeded_source, logical):
+    fake_job("etl_job").execute_in_process(instance=instance, tags={FINGERPRINT_TAG: LOGICAL_FINGERPRINT})
+    assert not launched(tick(instance, seeded_source, capture=logical))
 
 
 def test_a_quiet_slot_is_moved_past_other_wal(instance, seeded_source, logical, make_database):
@@ -174,10 +188,10 @@ def test_a_quiet_slot_is_moved_past_other_wal(instance, seeded_source, logical, 
             other.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (before,)).fetchone()[0] < target
         ):
             other.execute("INSERT INTO filler SELECT g, repeat('x', 500) FROM generate_series(1, 5000) g")
-    assert not launched(tick(instance, seeded_source, capture=logical))
+    assert not launched(tick(instance, seeded_source, cursor=LOGICAL_FINGERPRINT, capture=logical))
     assert confirmed() != before
     bump_a_sales_order(seeded_source)  # the move skipped nothing published
-    assert len(launched(tick(instance, seeded_source, capture=logical))) == 1
+    assert len(launched(tick(instance, seeded_source, cursor=LOGICAL_FINGERPRINT, capture=logical))) == 1
 
 
 # ---- the backstop schedule
