@@ -16,7 +16,7 @@ table's batch is stored.
 """
 
 # No `from __future__ import annotations`: Dagster reads the config and resource annotations at runtime.
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -32,7 +32,7 @@ from dagster import (
     RetryPolicy,
     multi_asset,
 )
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from reveries_pipeline.asset_keys import RAW_GROUP, raw_key
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
@@ -82,13 +82,33 @@ class IngestionConfig(Config):
     parallel_tables: int = Field(default=2, ge=1, le=8, description="Tables captured at the same time.")
     reconcile_deletes: bool = Field(
         default=False,
-        description="Poll mode: also read every table's primary keys and append a delete row for each row "
-        "captured before and gone from the source now (the hourly deleted_rows_schedule sets this). "
-        "Logical mode captures deletes as they happen and ignores it.",
+        description="Poll mode: also read the tables' primary keys and append a delete row for each row "
+        "captured before and gone from the source now (source_change_sensor sets this when the source "
+        "counted deletes; deleted_rows_schedule hourly as a backstop). Logical mode ignores it.",
     )
+    reconcile_only: list[str] = Field(
+        default_factory=list,
+        description="With reconcile_deletes: only these tables (empty: every table).",
+    )
+
+    @field_validator("reconcile_only")
+    @classmethod
+    def _known_tables(cls, tables: list[str]) -> list[str]:
+        if unknown := sorted(set(tables) - set(SOURCE_TABLE_NAMES)):
+            raise ValueError(f"reconcile_only names tables totesys doesn't have: {unknown}")
+        return tables
 
     def capture_window(self) -> CaptureWindow:
         return CaptureWindow(timedelta(minutes=self.lookback_minutes), timedelta(minutes=self.clock_skew_minutes))
+
+    def reconciles(self, table: str) -> bool:
+        return self.reconcile_deletes and (not self.reconcile_only or table in self.reconcile_only)
+
+
+def reconcile_run_config(tables: Sequence[str] = ()) -> dict:
+    """The run config of a run that also reconciles deletes: of `tables`, or every table."""
+    config = {"reconcile_deletes": True, "reconcile_only": list(tables)}
+    return {"ops": {"raw_totesys_tables": {"config": config}}}
 
 
 @multi_asset(
@@ -145,7 +165,7 @@ def _capture_by_polling(
     its checkpoint saved, as it completes."""
     failures: list[TableFailure] = []
     reconciler = Reconciler(ingestion_lake) if config.reconcile_deletes else None
-    capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config.capture_window(), reconciler)
+    capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config, reconciler)
     for table, outcome in run_per_table(capture_table, selected, config.parallel_tables):
         if isinstance(outcome, BaseException):
             failures.append(classify_failure(table, totesys.safe_name, outcome))
@@ -196,11 +216,13 @@ def _capture_table(
     totesys: PostgresResource,
     checkpoints: CheckpointStore,
     spool_dir: Path,
-    window: CaptureWindow,
+    config: IngestionConfig,
     reconciler: Reconciler | None,
     table: str,
 ) -> CaptureResult:
     checkpoint = checkpoints.load(table)
+    window = config.capture_window()
+    reconciler = reconciler if config.reconciles(table) else None
     with totesys.connection(read_only=True) as conn:
         if reconciler is not None:
             # the capture and the key read see one snapshot: a row read by one is seen by the other

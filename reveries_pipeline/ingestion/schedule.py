@@ -8,6 +8,7 @@ last successful one, so an idle daemon starts no runs.
 
 from datetime import timedelta
 
+import psycopg
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -19,8 +20,18 @@ from dagster import (
 )
 
 from reveries_pipeline.asset_keys import RAW_GROUP
+from reveries_pipeline.ingestion.assets import reconcile_run_config
 from reveries_pipeline.ingestion.capture_mode import TotesysCapture
-from reveries_pipeline.ingestion.source_sensor import ETL_JOB, backstop_skip_reason, fingerprint_tags
+from reveries_pipeline.ingestion.source_sensor import (
+    ETL_JOB,
+    FINGERPRINT_TAG,
+    RECONCILE_TAG,
+    backstop_skip_reason,
+    fingerprint_tags,
+    last_reconciliation,
+    probe_source,
+    tables_with_deletes,
+)
 from reveries_pipeline.resources import PostgresResource
 
 BACKSTOP_INTERVAL = timedelta(minutes=10)
@@ -50,9 +61,9 @@ def ingestion_schedule(
     return RunRequest(tags=fingerprint_tags(probe) if probe is not None else {})
 
 
-# Poll mode never reads a deleted row: once an hour, the whole chain runs with the reconciliation
-# (ingestion/reconcile.py), so deletes reach the warehouse's _current views within the hour.
-RECONCILE_RUN_CONFIG = {"ops": {"raw_totesys_tables": {"config": {"reconcile_deletes": True}}}}
+# Poll mode never reads a deleted row. source_change_sensor reconciles the tables whose delete counter
+# moves, in the run it starts; this hourly backstop reconciles every table when the counters moved
+# since the last reconciling run (or can't tell: none yet, a reset), and otherwise launches nothing.
 
 
 @schedule(
@@ -61,10 +72,22 @@ RECONCILE_RUN_CONFIG = {"ops": {"raw_totesys_tables": {"config": {"reconcile_del
     cron_schedule="17 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Poll mode, hourly: etl_job reading every table's primary keys too, so rows deleted at the "
-    "source are marked deleted downstream. Logical mode captures deletes as they happen: skipped.",
+    description="Poll mode, hourly backstop: etl_job reading every table's primary keys too, so rows deleted "
+    "at the source are marked deleted downstream, unless no delete was counted since the last "
+    "reconciliation. Logical mode captures deletes as they happen: skipped.",
 )
-def deleted_rows_schedule(context: ScheduleEvaluationContext, totesys_capture: TotesysCapture):
+def deleted_rows_schedule(
+    context: ScheduleEvaluationContext, totesys: PostgresResource, totesys_capture: TotesysCapture
+) -> RunRequest | SkipReason:
     if totesys_capture.is_logical:
         return SkipReason("logical mode captures deletes as they happen")
-    return RunRequest(run_config=RECONCILE_RUN_CONFIG, tags={"reveries/reconcile_deletes": "true"})
+    last = last_reconciliation(context.instance)
+    reference = last.dagster_run.tags.get(FINGERPRINT_TAG) if last is not None else None
+    try:
+        probe = probe_source(totesys, totesys_capture, reference)
+    except (psycopg.Error, OSError):
+        probe = None  # launch anyway: the run fails where an operator sees it
+    if probe is not None and tables_with_deletes(reference, probe.fingerprint) == ():
+        return SkipReason("no row deleted at the source since the last reconciliation")
+    tags = {RECONCILE_TAG: "all", **(fingerprint_tags(probe) if probe is not None else {})}
+    return RunRequest(run_config=reconcile_run_config(), tags=tags)

@@ -32,6 +32,7 @@ from dagster import (
 )
 
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
+from reveries_pipeline.ingestion.assets import reconcile_run_config
 from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.logical.lsn import parse_lsn
 from reveries_pipeline.ingestion.logical.settings import LogicalCaptureSettings
@@ -43,6 +44,7 @@ from reveries_pipeline.resources.secrets import scrub
 ETL_JOB = "etl_job"  # jobs.py (assembly): named here, not imported, so the stage stays below it
 INGESTING_JOBS = (ETL_JOB, "ingestion_job")
 FINGERPRINT_TAG = "reveries/source_fingerprint"
+RECONCILE_TAG = "reveries/reconcile_deletes"  # the tables a run reconciles, or "all"
 SENSOR_INTERVAL_SECONDS = 5
 # A quiet publication on a busy server: confirm past other WAL once the slot lags this far behind,
 # so the source frees it and each peek stays short (a peek reads everything after the slot).
@@ -50,7 +52,7 @@ HEARTBEAT_BYTES = 16 * 1024**2
 LOGICAL_FINGERPRINT = "logical"
 
 _COUNTERS = (
-    "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
+    "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del, n_tup_del FROM pg_stat_user_tables"
     " WHERE schemaname = current_schema() AND relname = ANY(%s)"
 )
 # At most one transaction (upto_nchanges stops after the transaction that reaches it), bounded by
@@ -70,14 +72,32 @@ class SlotBusy(Exception):
 
 @dataclass(frozen=True)
 class SourceProbe:
-    fingerprint: str  # poll: the counters as compact JSON; logical: LOGICAL_FINGERPRINT
+    # poll: {table: [changes, deletes]} counters as compact JSON; logical: LOGICAL_FINGERPRINT
+    fingerprint: str
     changed: bool  # versus the reference it was compared with
+    # poll: the tables whose delete counter moved since the reference (their deletes need reconciling)
+    deleted_in: tuple[str, ...] = ()
 
 
 def poll_fingerprint(conn: psycopg.Connection, tables=SOURCE_TABLE_NAMES) -> str:
-    """The captured tables' change counters, as a stable text (one catalog read, no table scan)."""
-    counters = dict(conn.execute(_COUNTERS, (list(tables),)).fetchall())
-    return json.dumps({t: int(counters.get(t) or 0) for t in sorted(tables)}, separators=(",", ":"))
+    """The captured tables' change and delete counters, as a stable text (one catalog read, no scan)."""
+    counters = {name: (total, deleted) for name, total, deleted in conn.execute(_COUNTERS, (list(tables),))}
+    return json.dumps(
+        {t: [int(c or 0) for c in counters.get(t, (0, 0))] for t in sorted(tables)}, separators=(",", ":")
+    )
+
+
+def tables_with_deletes(reference: str | None, fingerprint: str) -> tuple[str, ...] | None:
+    """The tables whose delete counter differs between two poll fingerprints (a reset too); None when
+    the reference can't tell (none, or written without delete counters)."""
+    try:
+        before = json.loads(reference) if reference else None
+    except ValueError:
+        return None
+    if not isinstance(before, dict) or not all(isinstance(v, list) for v in before.values()):
+        return None
+    now = json.loads(fingerprint)
+    return tuple(t for t, counts in now.items() if before.get(t, [None])[-1] != counts[-1])
 
 
 def slot_has_changes(conn: psycopg.Connection, settings: LogicalCaptureSettings) -> tuple[bool, str]:
@@ -97,7 +117,7 @@ def probe_source(totesys: PostgresResource, capture: TotesysCapture, reference: 
     with totesys.connection(read_only=True) as conn:
         if not capture.is_logical:
             fingerprint = poll_fingerprint(conn)
-            return SourceProbe(fingerprint, fingerprint != reference)
+            return SourceProbe(fingerprint, fingerprint != reference, tables_with_deletes(reference, fingerprint) or ())
         pending, flushed = slot_has_changes(conn, capture.logical_settings())
         lag = None if pending else conn.execute(_SLOT_LAG, (flushed, capture.slot)).fetchone()
     if lag and lag[0] >= HEARTBEAT_BYTES:
@@ -137,6 +157,14 @@ def last_successful_ingestion(instance: DagsterInstance):
     return max(records, key=lambda r: r.end_time or 0.0, default=None)
 
 
+def last_reconciliation(instance: DagsterInstance):
+    """The latest successful run that reconciled deletes (a RunRecord), or None."""
+    records = instance.get_run_records(
+        RunsFilter(job_name=ETL_JOB, statuses=[DagsterRunStatus.SUCCESS], tags={RECONCILE_TAG: "all"}), limit=1
+    )
+    return records[0] if records else None
+
+
 def fingerprint_tags(probe: SourceProbe) -> dict[str, str]:
     return {FINGERPRINT_TAG: probe.fingerprint}
 
@@ -164,7 +192,16 @@ def source_change_sensor(
         return SkipReason(f"totesys could not be read ({totesys.safe_name}): {short_error(exc)}")
     if not probe.changed:
         return SensorResult(skip_reason="totesys unchanged", cursor=probe.fingerprint)
-    return SensorResult(run_requests=[RunRequest(tags=fingerprint_tags(probe))], cursor=probe.fingerprint)
+    return SensorResult(run_requests=[run_request(probe)], cursor=probe.fingerprint)
+
+
+def run_request(probe: SourceProbe) -> RunRequest:
+    """etl_job for what changed: rows deleted in some tables (poll mode) reconcile those tables, so the
+    deletes reach the warehouse in the same run."""
+    if not probe.deleted_in:
+        return RunRequest(tags=fingerprint_tags(probe))
+    tags = {**fingerprint_tags(probe), RECONCILE_TAG: ",".join(probe.deleted_in)}
+    return RunRequest(run_config=reconcile_run_config(probe.deleted_in), tags=tags)
 
 
 def backstop_skip_reason(

@@ -23,9 +23,11 @@ from dagster import (
     instance_for_test,
     job,
     op,
+    validate_run_config,
 )
 
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
+from reveries_pipeline.ingestion.assets import reconcile_run_config
 from reveries_pipeline.ingestion.capture_mode import CaptureMode, TotesysCapture
 from reveries_pipeline.ingestion.logical.settings import LogicalCaptureSettings
 from reveries_pipeline.ingestion.logical.setup import drop_sql, ensure_publication_and_slot
@@ -34,6 +36,7 @@ from reveries_pipeline.ingestion.source_sensor import (
     FINGERPRINT_TAG,
     HEARTBEAT_BYTES,
     LOGICAL_FINGERPRINT,
+    RECONCILE_TAG,
     source_change_sensor,
 )
 from reveries_pipeline.resources import PostgresResource
@@ -111,7 +114,23 @@ def test_poll_mode_launches_etl_job_once_per_change(instance, seeded_source):
     changed = tick(instance, seeded_source, cursor=first.cursor)
     [again] = launched(changed)
     assert changed.cursor == after and again.tags[FINGERPRINT_TAG] == after
-    assert json.loads(after)["sales_order"] == json.loads(first.cursor)["sales_order"] + 1
+    # [changes, deletes]: one more change, no delete, so nothing to reconcile
+    assert json.loads(after)["sales_order"] == [json.loads(first.cursor)["sales_order"][0] + 1, 0]
+    assert again.run_config == {} and RECONCILE_TAG not in again.tags
+
+
+def test_poll_mode_reconciles_the_tables_a_delete_was_counted_in(instance, seeded_source):
+    cursor = tick(instance, seeded_source).cursor
+    with psycopg.connect(seeded_source) as conn:
+        conn.execute("DELETE FROM payment WHERE payment_id = (SELECT min(payment_id) FROM payment)")
+    fingerprint_changes(seeded_source, cursor)
+    [request] = launched(tick(instance, seeded_source, cursor=cursor))
+    assert request.run_config == reconcile_run_config(["payment"])
+    assert request.tags[RECONCILE_TAG] == "payment"
+    # the config is one etl_job accepts
+    from reveries_pipeline.definitions import defs
+
+    validate_run_config(defs.resolve_job_def("etl_job"), request.run_config)
 
 
 def test_no_launch_while_an_ingestion_is_running_and_the_change_waits_for_it(instance, seeded_source):
