@@ -166,13 +166,22 @@ def _capture_by_polling(
     failures: list[TableFailure] = []
     reconciler = Reconciler(ingestion_lake) if config.reconcile_deletes else None
     capture_table = partial(_capture_table, totesys, checkpoints, spool_dir, config, reconciler)
+    unchanged: list[CaptureResult] = []
     for table, outcome in run_per_table(capture_table, selected, config.parallel_tables):
         if isinstance(outcome, BaseException):
             failures.append(classify_failure(table, totesys.safe_name, outcome))
         else:
             # stored, and its checkpoint committed, before the next table's result is taken
             yield from _store_then_commit(context, checkpoints, outcome)
+            unchanged += [outcome] if outcome.rows == 0 else []
+    _log_unchanged(context, unchanged)
     return failures, None
+
+
+def _log_unchanged(context: AssetExecutionContext, unchanged: list[CaptureResult]) -> None:
+    if unchanged:
+        marks = ", ".join(f"{c.table} (since {c.checkpoint_before.describe()})" for c in unchanged)
+        context.log.info(f"no changes in {len(unchanged)} tables: {marks}")
 
 
 def _capture_from_slot(
@@ -246,8 +255,7 @@ def _store_then_commit(
         if capture.repairs or capture.snapshot:
             checkpoints.save(capture.checkpoint_after)
         _save_reconciliation(checkpoints.store, capture, before.last_batch_key)
-        context.log.info(f"raw/{table}: no changes since {before.describe()}")
-        return
+        return  # said once for every unchanged table (_log_unchanged), not with a log event each
     key = next_batch_key(table, before.last_batch_key)  # sorts after every batch of the table
     yield Output(capture.spool_path, output_name=table, metadata=batch_metadata(capture, key))
     # Dagster resumes the asset only once the IO manager has durably stored the object.

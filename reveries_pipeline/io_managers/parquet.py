@@ -34,8 +34,7 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
             context.add_output_metadata(
                 {"rows": MetadataValue.int(0), "object_key": MetadataValue.text("(none: no changes)")}
             )
-            context.log.info(f"{table}: no changed rows, nothing written")
-            return
+            return  # said by the metadata, and by the stage's summary line: no log event per table
         named = context.output_metadata.get(OBJECT_KEY_METADATA)
         key, size = write_new_parquet(self.store, table, obj, None if named is None else str(named.value))
         seconds = time.perf_counter() - started

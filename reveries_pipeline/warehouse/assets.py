@@ -168,10 +168,11 @@ def _load_table(
     seconds = time.perf_counter() - started
     for note in result.notes:
         context.log.warning(note)
-    context.log.info(
-        f"warehouse/{table}: applied {len(result.batches_applied)} batches ({result.rows_loaded} rows), "
-        f"skipped {len(result.batches_skipped)} already loaded, in {seconds:.2f}s"
-    )
+    if result.batches_applied or result.batches_skipped:  # nothing new: the metadata says so, no log event
+        context.log.info(
+            f"warehouse/{table}: applied {len(result.batches_applied)} batches ({result.rows_loaded} rows), "
+            f"skipped {len(result.batches_skipped)} already loaded, in {seconds:.2f}s"
+        )
     return load_metadata(result, seconds)
 
 
