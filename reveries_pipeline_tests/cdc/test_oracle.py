@@ -130,6 +130,7 @@ def test_poll_mode_sees_the_last_version_and_deletes_once_reconciled(seeded_sour
     _assert_both_modes(pipe, script)
 
 
+@pytest.mark.parametrize("bucket_kind", ["local"])  # nothing bucket-specific: the oracles cover S3
 def test_poll_mode_without_reconciliation_keeps_deleted_rows_current(seeded_source, warehouse_dsn, ingestion_store,
                                                                       processed_store, capture_for):  # fmt: skip
     """The 10-minute poll alone never sees a delete: that is what the hourly reconciliation is for."""
@@ -142,6 +143,7 @@ def test_poll_mode_without_reconciliation_keeps_deleted_rows_current(seeded_sour
     assert pipe.warehouse("SELECT count(*) FROM fact_payment_current WHERE payment_id = %s", (payment,)) == [(0,)]
 
 
+@pytest.mark.parametrize("bucket_kind", ["local"])
 def test_replication_slot_retained_wal_warns_above_its_limit(seeded_source, warehouse_dsn, ingestion_store,
                                                              processed_store, capture_for):  # fmt: skip
     named = capture_for(CaptureMode.LOGICAL)

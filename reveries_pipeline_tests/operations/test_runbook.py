@@ -140,7 +140,9 @@ def _prepare_lost_slot(world) -> dict:
     world.source("SELECT pg_drop_replication_slot('reveries')")
     world.change_source()
     failed = world.run("etl_job")
-    assert not failed.ok and "does not exist on the source" in failed.output
+    assert not failed.ok and "replication slot 'reveries' does not exist on the source" in failed.output
+    # the error prints the runbook's line, which the case then runs as pasted
+    assert "reveries totesys drop-cdc --apply --yes && reveries resnapshot --all && reveries run" in failed.output
     return {}
 
 
