@@ -97,7 +97,7 @@ data "aws_iam_policy_document" "code_location" {
   }
 
   # Everything in the processed bucket is derived from the raw lake, and the pipeline deletes it:
-  # rebuild_job and the demo reset empty the star tables, _rejects/ and _state/processing/
+  # rebuild_job and the demo reset empty the star tables, the deletion markers, _rejects/ and _state/processing/
   # (processing/derived_state.py), and `reveries quarantine --bucket processed` deletes the batch it
   # set aside. Only _quarantine/ (the evidence) stays undeletable. The ingestion bucket is the system
   # of record: never deleted from by this role (quarantining a raw batch needs an operator's
@@ -109,6 +109,7 @@ data "aws_iam_policy_document" "code_location" {
     resources = [
       "${aws_s3_bucket.processed.arn}/dim_*",
       "${aws_s3_bucket.processed.arn}/fact_*",
+      "${aws_s3_bucket.processed.arn}/reveries_deleted_rows/*",
       "${aws_s3_bucket.processed.arn}/_rejects/*",
       "${aws_s3_bucket.processed.arn}/_state/processing/*",
     ]

@@ -162,14 +162,14 @@ def test_code_location_policy_is_least_privilege(tf):
 
 def test_processed_delete_rights_are_what_the_code_deletes(tf):
     """Rebuild, the demo reset and quarantine delete these keys; nothing else may go."""
-    from reveries_pipeline.catalog import STAR_TABLE_NAMES
+    from reveries_pipeline.catalog import PROCESSED_TABLE_NAMES
     from reveries_pipeline.operations.quarantine import QUARANTINE_PREFIX
     from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
     from reveries_pipeline.processing.state import PROCESSING_STATE_PREFIX
 
     deletes = _allowed(tf, "code_location", "s3:DeleteObject")
     processed = f"{PROCESSED_ARN}/"
-    deleted_by_code = [f"{table}/2026/11/27/{table}-20261127T101500123Z.parquet" for table in STAR_TABLE_NAMES]
+    deleted_by_code = [f"{table}/2026/11/27/{table}-20261127T101500123Z.parquet" for table in PROCESSED_TABLE_NAMES]
     deleted_by_code += [f"{REJECTS_PREFIX}/2026/11/27/x.parquet", f"{PROCESSING_STATE_PREFIX}checkpoint.json"]
     for key in deleted_by_code:
         assert _matches(deletes, processed + key), f"the code deletes {key} but the policy refuses it"
