@@ -7,8 +7,11 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.logical import drop_sql
+from reveries_pipeline.resources import PostgresResource
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
+from reveries_pipeline_tests.pipeline_harness import Pipeline
 
 pytestmark = pytest.mark.faults
 
@@ -23,8 +26,10 @@ def logical_world(world):
     """The loaded world switched to logical capture; its first run snapshots every table. The slot
     (named `reveries`, as by default) is dropped afterwards: slots are cluster-wide and hold WAL."""
     world.extra_env["TOTESYS_CAPTURE"] = "logical"
-    first = world.run("etl_job")
-    assert first.ok, first.tail()
+    # the snapshot in process (a subprocess adds ~4 s of start-up); the slot is the default `reveries`
+    logical = TotesysCapture(mode="logical")
+    assert Pipeline(world.totesys_dsn, world.warehouse_dsn, world.ingestion, world.processed, logical).etl().success
+    PostgresResource.close_pools()
     yield world
     with psycopg.connect(world.totesys_dsn, autocommit=True) as conn:
         conn.execute(drop_sql())

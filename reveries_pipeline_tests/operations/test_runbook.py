@@ -135,8 +135,13 @@ def _check_resnapshot(world, state, outputs) -> None:
 
 
 def _prepare_lost_slot(world) -> dict:
+    from reveries_pipeline.ingestion.capture_mode import TotesysCapture
+    from reveries_pipeline_tests.pipeline_harness import Pipeline
+
     world.extra_env["TOTESYS_CAPTURE"] = "logical"
-    assert world.run("etl_job").ok  # the first logical run creates the slot and snapshots every table
+    # the first logical run (in process) creates the slot `reveries` and snapshots every table
+    logical = TotesysCapture(mode="logical")
+    assert Pipeline(world.totesys_dsn, world.warehouse_dsn, world.ingestion, world.processed, logical).etl().success
     world.source("SELECT pg_drop_replication_slot('reveries')")
     world.change_source()
     failed = world.run("etl_job")
