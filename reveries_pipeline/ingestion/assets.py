@@ -21,6 +21,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+import psycopg
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
@@ -49,7 +50,7 @@ from reveries_pipeline.ingestion.failures import (
     slot_read_failure,
     step_failure,
 )
-from reveries_pipeline.ingestion.logical import confirm, retained_wal_bytes
+from reveries_pipeline.ingestion.logical import SlotUnavailableError, confirm, retained_wal_bytes
 from reveries_pipeline.ingestion.logical_capture import LogicalRun, capture_logical, slot_summary
 from reveries_pipeline.ingestion.parallel import run_per_table
 from reveries_pipeline.ingestion.reconcile import Reconciler
@@ -147,6 +148,8 @@ def raw_totesys_tables(
             capture = partial(_capture_by_polling, config, checkpoints, ingestion_lake)
         failures, retained_wal = yield from capture(context, totesys, spool_dir, selected)
     if checks.retained_wal_selected(context):
+        if not totesys_capture.is_logical:
+            retained_wal = _leftover_slot_wal(totesys, totesys_capture)
         yield checks.retained_wal_check(totesys_capture, retained_wal)
     if failures:
         raise step_failure(failures, selected) from first_error(failures)
@@ -207,6 +210,15 @@ def _capture_from_slot(
         failures = [classify_failure(t, totesys.safe_name, e) for t, e in run.failed.items()]
         context.log.info(slot_summary(run, confirmed=_confirm(conn, settings, run, failures)))
         return failures, retained_wal_bytes(conn, settings)
+
+
+def _leftover_slot_wal(totesys: PostgresResource, capture: TotesysCapture) -> int | None:
+    """Poll mode: the WAL a slot left from logical mode keeps (None: no such slot). One catalog read."""
+    try:
+        with totesys.connection(read_only=True) as conn:
+            return retained_wal_bytes(conn, capture.logical_settings())
+    except (SlotUnavailableError, psycopg.OperationalError):
+        return None  # an unreachable source has failed every table already
 
 
 def _confirm(conn, settings, run: LogicalRun, failures: list[TableFailure]) -> int | None:

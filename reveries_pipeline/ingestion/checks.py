@@ -73,9 +73,10 @@ def retained_wal_selected(context: AssetExecutionContext) -> bool:
 
 
 def retained_wal_check(capture: TotesysCapture, retained: int | None) -> AssetCheckResult:
-    """WARN when the slot keeps more WAL than the limit; passes, saying so, in poll mode (no slot)."""
+    """WARN when the slot keeps more WAL than the limit. In poll mode it passes, saying so, unless a
+    slot left from logical mode is still on the source: nobody confirms it, so it keeps WAL forever."""
     limit = capture.retained_wal_warn_bytes
-    if not capture.is_logical or retained is None:
+    if retained is None:
         return AssetCheckResult(
             asset_key=SLOT_CHECK_ASSET,
             check_name=RETAINED_WAL_CHECK,
@@ -83,16 +84,23 @@ def retained_wal_check(capture: TotesysCapture, retained: int | None) -> AssetCh
             description=f"{capture.mode.value} mode: no replication slot keeps WAL",
             metadata={"capture_mode": MetadataValue.text(capture.mode.value)},
         )
+    leftover = "" if capture.is_logical else " left from logical mode; poll mode never confirms it"
     return AssetCheckResult(
         asset_key=SLOT_CHECK_ASSET,
         check_name=RETAINED_WAL_CHECK,
         passed=retained <= limit,
         severity=AssetCheckSeverity.WARN,
         description=None
-        if retained <= limit
-        else f"replication slot {capture.slot!r} keeps {retained:,} bytes of WAL on the source (limit {limit:,}): "
-        "check that captures succeed; a slot nobody confirms fills the source's disk",
+        if retained <= limit and capture.is_logical
+        else f"replication slot {capture.slot!r}{leftover} keeps {retained:,} bytes of WAL on the source "
+        f"(limit {limit:,}): "
+        + (
+            "check that captures succeed; a slot nobody confirms fills the source's disk"
+            if capture.is_logical
+            else "drop it with `reveries totesys drop-cdc --apply`"
+        ),
         metadata={
+            "capture_mode": MetadataValue.text(capture.mode.value),
             "retained_wal_bytes": MetadataValue.int(retained),
             "retained_wal_warn_bytes": MetadataValue.int(limit),
             "slot": MetadataValue.text(capture.slot),

@@ -153,6 +153,13 @@ def test_replication_slot_retained_wal_warns_above_its_limit(seeded_source, ware
     assert check.metadata["retained_wal_bytes"].value > 1
     assert f"replication slot '{logical.slot}' keeps" in check.description
 
+    # back in poll mode, the slot left behind is named until it is dropped: nobody confirms it any more
+    back = TotesysCapture(mode="poll", publication=named.publication, slot=named.slot, retained_wal_warn_bytes=1)
+    polled = Pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store, back)
+    check = check_results(polled.ingest())[("raw/address", "replication_slot_retained_wal")]
+    assert not check.passed and "left from logical mode" in check.description
+    assert "reveries totesys drop-cdc --apply" in check.description
+
     polled = Pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store, capture_for(CaptureMode.POLL))
     check = check_results(polled.ingest())[("raw/address", "replication_slot_retained_wal")]
     assert check.passed and check.metadata["capture_mode"].value == "poll"
