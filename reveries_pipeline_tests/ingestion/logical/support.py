@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from reveries_pipeline.ingestion.logical import SlotRead, LogicalCaptureSettings
+from reveries_pipeline.ingestion.logical import LogicalCaptureSettings, SlotRead
 from reveries_pipeline.ingestion.logical.pgoutput import Message, decode_message
 from reveries_pipeline.ingestion.source_schema import describe_source_table
 
