@@ -470,11 +470,19 @@ def dev(dagster_args: tuple[str, ...]) -> None:
 
 @main.command()
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to serve on.")
-def dashboard(port: int) -> None:
-    """Serve the live sales dashboard over the warehouse (WAREHOUSE_DSN or the embedded default)."""
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on. The dashboard has no login: to share it, listen on 0.0.0.0 only behind "
+    "a proxy that authenticates (README: Dashboard).",
+)
+def dashboard(port: int, address: str) -> None:
+    """Serve the live sales dashboard over the warehouse (WAREHOUSE_DSN or the embedded default), on
+    this machine only unless --address says otherwise. Visitors never see error details."""
     from reveries_pipeline.dashboard.server import serve
 
-    sys.exit(serve(port=port, warehouse_dsn=_dsn(config.WAREHOUSE_DSN, "warehouse")))
+    sys.exit(serve(port=port, warehouse_dsn=_dsn(config.WAREHOUSE_DSN, "warehouse"), address=address))
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,11 @@ from reveries_pipeline.config import WAREHOUSE_DSN
 APP = Path(__file__).with_name("app.py")
 
 
-def command(port: int, headless: bool = True, address: str | None = None) -> list[str]:
+# Only this machine, unless the operator opts in: the dashboard has no login of its own.
+LOOPBACK = "127.0.0.1"
+
+
+def command(port: int, headless: bool = True, address: str = LOOPBACK) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -33,9 +38,12 @@ def command(port: int, headless: bool = True, address: str | None = None) -> lis
         "false",
         "--client.toolbarMode",
         "minimal",
+        # visitors see a generic message; the exception and its traceback go to the server's log
+        "--client.showErrorDetails",
+        "none",
+        "--server.address",
+        address,
     ]
-    if address:
-        cmd += ["--server.address", address]
     return cmd
 
 
@@ -47,9 +55,11 @@ def _env(warehouse_dsn: str | None) -> dict[str, str]:
     return env
 
 
-def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = None, address: str | None = None) -> int:
+def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = None, address: str = LOOPBACK) -> int:
     """Run the dashboard in the foreground until it exits (or Ctrl-C); returns its exit code."""
     proc = subprocess.Popen(command(port, headless, address), env=_env(warehouse_dsn))  # noqa: S603
+    # stopped by a service manager (SIGTERM): stop Streamlit too, rather than leave it serving
+    signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -62,7 +72,7 @@ def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = N
 
 
 def start_background(
-    port: int, warehouse_dsn: str | None = None, address: str = "127.0.0.1", log_path: Path | None = None
+    port: int, warehouse_dsn: str | None = None, address: str = LOOPBACK, log_path: Path | None = None
 ) -> subprocess.Popen:
     """Start the dashboard without blocking (for tests); stop it with .terminate(). See wait_ready."""
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
