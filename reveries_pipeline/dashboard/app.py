@@ -107,11 +107,31 @@ def paged(name: str, key: str, params: dict) -> None:
     timing(t)
 
 
+# Values preset in the URL are a visitor's input: one that can't be used is named on the page and
+# ignored, never a traceback.
+MAX_ORDER_ID = 2**31 - 1  # the warehouse's INT
+
+
 def _qp_date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(st.query_params.get(name, ""))
-    except ValueError:
+    text = st.query_params.get(name, "")
+    if not text:
         return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        st.warning(f"Ignored {name}={text[:40]!r} in the address: expected a date such as 2024-01-31.")
+        return None
+
+
+def _qp_order_id() -> int | None:
+    text = st.query_params.get("order_id", "")
+    if not text:
+        return None
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ORDER_ID:
+        return int(text)
+    st.warning(f"Ignored order_id={text[:40]!r} in the address: expected a whole number from 1 to {MAX_ORDER_ID}.")
+    return None
 
 
 # ---------------------------------------------------------------- the page
@@ -261,13 +281,13 @@ timing(t)
 
 # ---- order history
 st.subheader("History of one order")
-_order_qp = st.query_params.get("order_id", "")
-if _order_qp.isdigit() and int(_order_qp) > 0:
-    default_order = int(_order_qp)
-else:
+default_order = _qp_order_id()
+if default_order is None:
     latest = run("latest_order").frame
     default_order = int(latest["sales_order_id"][0]) if latest.height else 1
-order_id = st.number_input("Sales order id", min_value=1, value=default_order, step=1, key="order_id")
+order_id = st.number_input(
+    "Sales order id", min_value=1, max_value=MAX_ORDER_ID, value=default_order, step=1, key="order_id"
+)
 t = run("order_history", sales_order_id=int(order_id))
 if t.frame.height:
     table(t.frame)

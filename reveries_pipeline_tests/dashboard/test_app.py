@@ -50,3 +50,28 @@ def test_headline_follows_the_currency_filter(app):
 def test_currency_preset_in_the_url(app):
     app.query_params["currency"] = "GBP"
     assert headline(app.run()) == GBP
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("order_id", "²", "Ignored order_id='²'"),
+        ("order_id", "99999999999999999999", "expected a whole number from 1 to 2147483647"),
+        ("order_id", "-3", "Ignored order_id='-3'"),
+        ("date_from", "2024-13-45", "Ignored date_from='2024-13-45'"),
+        ("as_of", "<script>", "expected a date such as 2024-01-31"),
+    ],
+)
+def test_a_bad_value_in_the_address_is_named_on_the_page_never_a_traceback(app, name, value, says):
+    app.query_params[name] = value
+    at = app.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(says in w.value for w in at.warning), [w.value for w in at.warning]
+    assert headline(at) == ALL_CURRENCIES  # the rest of the page is there
+
+
+def test_an_unknown_currency_in_the_address_falls_back_without_a_traceback(app):
+    app.query_params["currency"] = "XXX"
+    at = app.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="currency").value == "All"
