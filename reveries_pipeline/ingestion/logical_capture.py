@@ -45,10 +45,13 @@ class LogicalRun:
     # confirm the slot up to here once every capture is stored; None when the run captured only some
     # of the published tables (confirming would skip the others' changes): they come again next run
     confirm_lsn: int | None
-    snapshotted: list[str]
     start_lsn: int
     transactions: int
     failed: dict[str, Exception] = field(default_factory=dict)  # tables not captured (schema drift)
+
+    @property
+    def snapshotted(self) -> list[str]:
+        return [c.table for c in self.captures if c.snapshot]
 
 
 def capture_logical(
@@ -61,8 +64,9 @@ def capture_logical(
     """Snapshot the tables that need it, then spool every change since the slot's position.
 
     `conn` is outside any transaction (autocommit); `checkpoints` holds every published table's (to
-    tell a fresh start from a lost slot). Raises SchemaDriftError naming the table before anything
-    is read, and SlotUnavailableError (which says how to re-snapshot) if the slot is gone."""
+    tell a fresh start from a lost slot). A table whose star columns drifted is left out, in
+    `failed`, before anything is read; SlotUnavailableError (which says how to re-snapshot) is raised
+    if the slot is gone."""
     started = time.perf_counter()
     with conn.transaction():  # the slot functions below each need an idle connection
         sources = {table: describe_source_table(conn, table) for table in tables}
@@ -75,15 +79,13 @@ def capture_logical(
     spooled = spool.tables()
     seconds = time.perf_counter() - started
     captures = [
-        _capture_result(sources[t], checkpoints[t], spooled.get(t), read.upto_lsn, t in to_snapshot, seconds)
-        if t in spooled
-        else _nothing_read(sources[t], checkpoints[t], spool_dir, read.upto_lsn, t in to_snapshot, seconds)
+        _capture_result(sources[t], checkpoints[t], spooled.get(t), spool_dir, read.upto_lsn, t in to_snapshot, seconds)
         for t in tables
     ]
     # a drifted table's changes stay in the slot (not confirmed) until its drift is resolved
     every_table = set(tables) >= set(settings.tables)
     confirm_lsn = read.upto_lsn if every_table else None
-    return LogicalRun(captures, confirm_lsn, to_snapshot, read.start_lsn, read.transactions, failed)
+    return LogicalRun(captures, confirm_lsn, read.start_lsn, read.transactions, failed)
 
 
 def _drifted(sources: Mapping[str, SourceTable], checkpoints: Mapping[str, Checkpoint]) -> dict[str, Exception]:
@@ -143,40 +145,30 @@ def _require_slot_unless_fresh(
 
 
 def _capture_result(
-    source: SourceTable, before: Checkpoint, spooled: SpoolFile, upto_lsn: int, snapshotted: bool, seconds: float
+    source: SourceTable,
+    before: Checkpoint,
+    spooled: SpoolFile | None,
+    spool_dir: Path,
+    upto_lsn: int,
+    snapshotted: bool,
+    seconds: float,
 ) -> CaptureResult:
+    """A table's capture: its spool file, or an empty one when no row of it changed. The checkpoint
+    moves to the slot position when rows were read, or when the table was snapshotted (even empty)."""
+    spool = spooled or SpoolFile(spool_dir / f"{source.name}.parquet", source.schema)  # never opened
+    moved = spool.rows > 0 or snapshotted
     return CaptureResult(
         table=source.name,
         source=source,
-        spool_path=spooled.path,
-        rows=spooled.rows,
-        bytes=spooled.bytes,
+        spool_path=spool.path,
+        rows=spool.rows,
+        bytes=spool.bytes,
         checkpoint_before=before,
-        checkpoint_after=replace(before, slot_lsn=upto_lsn, source_schema=source.pg_types),
-        rows_read=spooled.rows,
+        checkpoint_after=replace(before, slot_lsn=upto_lsn, source_schema=source.pg_types) if moved else before,
+        rows_read=spool.rows,
         seconds=seconds,
-        low=spooled.low,
-        high=spooled.high,
-        schema_changes=describe_changes(source, before.source_schema),
-        snapshot=snapshotted,
-    )
-
-
-def _nothing_read(
-    source: SourceTable, before: Checkpoint, spool_dir: Path, upto_lsn: int, snapshotted: bool, seconds: float
-) -> CaptureResult:
-    """No row of the table changed (or an empty table was snapshotted: its position is still saved)."""
-    after = replace(before, slot_lsn=upto_lsn, source_schema=source.pg_types) if snapshotted else before
-    return CaptureResult(
-        table=source.name,
-        source=source,
-        spool_path=spool_dir / f"{source.name}.parquet",
-        rows=0,
-        bytes=0,
-        checkpoint_before=before,
-        checkpoint_after=after,
-        rows_read=0,
-        seconds=seconds,
+        low=spool.low,
+        high=spool.high,
         schema_changes=describe_changes(source, before.source_schema),
         snapshot=snapshotted,
     )
