@@ -25,6 +25,15 @@ def pg_server(tmp_path_factory):
     return embedded_server(str(pgdata))
 
 
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """An embedded server of the module's own, for tests that stop or crash it (stopping the shared
+    one would cut off every other test)."""
+    server = embedded_server(str(tmp_path_factory.mktemp("own-pg") / "pgdata"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def pg_admin_uri(pg_server) -> str:
     return pg_server.get_uri("postgres")

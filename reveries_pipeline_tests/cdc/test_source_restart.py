@@ -11,24 +11,17 @@ import polars as pl
 import psycopg
 import pytest
 
-from reveries_pipeline.embedded import embedded_server, ensure_database
+from reveries_pipeline.embedded import ensure_database
 from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.logical import LogicalCaptureSettings, drop_sql
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.totesys.schema import apply_totesys_ddl
-from reveries_pipeline_tests.ingestion.logical.support import insert_base_rows
+from reveries_pipeline_tests.ingestion.logical.support import blocked_on_a_lock, insert_base_rows
 from reveries_pipeline_tests.ingestion.raw_lake import all_rows
 from reveries_pipeline_tests.pipeline_harness import Pipeline
 from reveries_pipeline_tests.waiting import Worker, wait_until
 
 BACKLOG = 2_000
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory):
-    server = embedded_server(str(tmp_path_factory.mktemp("own-pg") / "pgdata"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -48,14 +41,6 @@ def source(own_server):
         conn.execute(drop_sql(LogicalCaptureSettings(capture.publication, capture.slot)))
 
 
-def _capture_waits_on_the_lock(dsn: str) -> bool:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        return conn.execute(
-            "SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-            " WHERE NOT l.granted AND a.datname = current_database() AND a.query LIKE 'LOCK TABLE%%'"
-        ).fetchone()[0]
-
-
 def test_a_restart_mid_capture_is_retried_and_every_change_arrives_once(own_server, source, tmp_path):
     dsn, capture = source
     stores = [ObjectStore(url=str(tmp_path / name)) for name in ("ingestion", "processed")]
@@ -70,8 +55,10 @@ def test_a_restart_mid_capture_is_retried_and_every_change_arrives_once(own_serv
     locker = psycopg.connect(dsn)  # holds the capture at its first read of the tables
     locker.execute("LOCK TABLE staff IN ACCESS EXCLUSIVE MODE")
     run = Worker(pipe.ingest, name="ingestion").start()
-    wait_until(lambda: _capture_waits_on_the_lock(dsn), "the capture to wait on the lock", timeout=120,
-               watching=[run])  # fmt: skip
+    with psycopg.connect(dsn, autocommit=True) as watcher:
+        database = watcher.info.dbname
+        wait_until(lambda: blocked_on_a_lock(watcher, database), "the capture to wait on the lock", timeout=120,
+                   watching=[run])  # fmt: skip
     own_server.stop()  # a fast shutdown: the capture's session is cut off, and the locker's
     own_server.ensure_postgres_running()
     locker.close()

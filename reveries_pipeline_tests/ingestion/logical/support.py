@@ -134,3 +134,12 @@ def slot_positions(conn: psycopg.Connection, slot: str) -> tuple[str, str]:
 def source_columns(conn: psycopg.Connection, table: str) -> list[str]:
     with conn.transaction():
         return describe_source_table(conn, table).columns
+
+
+def blocked_on_a_lock(conn: psycopg.Connection, database: str) -> bool:
+    """Whether a session of `database` waits on a LOCK TABLE (how a test holds a read mid-way)."""
+    return conn.execute(
+        "SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted"
+        " AND a.datname = %s AND a.query LIKE 'LOCK TABLE%%'",
+        (database,),
+    ).fetchone()[0]

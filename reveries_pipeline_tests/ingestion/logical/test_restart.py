@@ -9,7 +9,7 @@ import signal
 import psycopg
 import pytest
 
-from reveries_pipeline.embedded import embedded_server, ensure_database
+from reveries_pipeline.embedded import ensure_database
 from reveries_pipeline.ingestion.logical import (
     SlotUnavailableError,
     confirm,
@@ -19,6 +19,7 @@ from reveries_pipeline.ingestion.logical import (
 )
 from reveries_pipeline.totesys.schema import apply_totesys_ddl
 from reveries_pipeline_tests.ingestion.logical.support import (
+    blocked_on_a_lock,
     insert,
     insert_base_rows,
     new_settings,
@@ -28,13 +29,6 @@ from reveries_pipeline_tests.ingestion.logical.support import (
 from reveries_pipeline_tests.waiting import Worker, wait_until
 
 BACKLOG = 5_000
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory):
-    server = embedded_server(str(tmp_path_factory.mktemp("own-pg") / "pgdata"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -65,14 +59,6 @@ def restart(server, crash: bool) -> None:
 
 def codes(rows, column: str = "currency_code") -> list[tuple[str, str]]:
     return [(r["_op"], r[column]) for r in rows]
-
-
-def blocked_on_a_lock(conn, database: str) -> bool:
-    return conn.execute(
-        "SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted"
-        " AND a.datname = %s AND a.query LIKE 'LOCK TABLE%%'",
-        (database,),
-    ).fetchone()[0]
 
 
 def test_a_restart_mid_read_then_the_next_capture_gets_exactly_the_unconfirmed_changes(source, tmp_path):
