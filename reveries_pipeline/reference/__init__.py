@@ -1,0 +1,1 @@
+"""Reference data from outside totesys: the ECB's euro reference rates."""
