@@ -98,9 +98,14 @@ def test_rates_are_the_published_decimals(history):
 
 
 def test_six_decimal_rates_stay_exact():
-    content = b"Date,USD,GBP,\n2024-01-02,1.123457,0.000001,\n"
+    # 18 significant digits: more than a float holds, so a detour through float would show here
+    content = b"Date,USD,GBP,IDR,\n2024-01-02,1.123457,0.000001,123456789012.345678,\n"
 
-    assert ecb.parse_rates(content).get_column("units_per_eur").to_list() == [Decimal("0.000001"), Decimal("1.123457")]
+    assert ecb.parse_rates(content).get_column("units_per_eur").to_list() == [
+        Decimal("0.000001"),
+        Decimal("123456789012.345678"),
+        Decimal("1.123457"),
+    ]
 
 
 UNREADABLE = {
