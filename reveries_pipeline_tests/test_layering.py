@@ -1,4 +1,4 @@
-"""The package's imports run one way: totesys -> ingestion -> processing -> warehouse -> dashboard,
+"""The package's imports run one way: totesys -> ingestion -> processing -> reference -> warehouse -> dashboard,
 with shared plumbing below all of them and the assembly (definitions, cli, operations) on top.
 
 Run as a script to print the folder-level import graph (mermaid):
@@ -14,7 +14,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reveries_pipeline"
 
-STAGES = ("totesys", "ingestion", "processing", "warehouse", "dashboard")
+STAGES = ("totesys", "ingestion", "processing", "reference", "warehouse", "dashboard")
 SHARED = ("config", "catalog", "asset_keys", "concurrency", "embedded", "lake", "resources", "io_managers")
 ASSEMBLY = ("operations", "jobs", "environment", "dagster_instance", "definitions", "cli")
 
