@@ -96,12 +96,13 @@ def parse_rates(content: bytes) -> pl.DataFrame:
 
     "N/A" and empty cells are skipped; nothing is added for EUR, the base.
     """
-    if content.startswith(b"PK\x03\x04"):
-        cells = _csv_cells(_csv_in_zip(content), content)
-    elif content.lstrip().startswith(b"<"):
-        cells = _xml_cells(content)
-    elif content.lstrip(b"\xef\xbb\xbf").startswith(b"Date,"):
-        cells = _csv_cells(content.lstrip(b"\xef\xbb\xbf"), content)
+    body = content.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, as some tools write
+    if body.startswith(b"PK\x03\x04"):
+        cells = _csv_cells(_csv_in_zip(body), content)
+    elif body.lstrip().startswith(b"<"):
+        cells = _xml_cells(body)
+    elif body.startswith(b"Date,"):
+        cells = _csv_cells(body, content)
     else:
         raise _format_error(content)
     return _typed_rates(cells, content)

@@ -70,6 +70,7 @@ FORMATS = {
     "history csv": lambda: _zip_member((FIXTURES / HISTORY_FILE).read_bytes()),
     "daily zip": lambda: (FIXTURES / "eurofxref.zip").read_bytes(),
     "daily csv": lambda: _zip_member((FIXTURES / "eurofxref.zip").read_bytes()),
+    "daily xml with a byte-order mark": lambda: b"\xef\xbb\xbf" + (FIXTURES / DAILY_FILE).read_bytes(),
 }
 
 
