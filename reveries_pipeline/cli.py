@@ -19,6 +19,7 @@ from rich.table import Table
 
 from reveries_pipeline import config
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
+from reveries_pipeline.dashboard.connection import CREATE_ROLE_COMMAND, DASHBOARD_ROLE, STATEMENT_TIMEOUT
 from reveries_pipeline.embedded import dsn_or_embedded
 
 console = Console(stderr=True)
@@ -75,6 +76,7 @@ def main() -> None:
     \b
     Configuration (unset means the embedded default under .reveries/):
       TOTESYS_DSN, WAREHOUSE_DSN         libpq URIs (a unix-socket ?host=/path works)
+      DASHBOARD_DSN                      the dashboard's read-only role (reveries warehouse dashboard-role)
       INGESTION_BUCKET_URL, PROCESSED_BUCKET_URL   s3://bucket[/prefix] or a local directory
       AWS_ENDPOINT_URL, AWS_REGION       for S3-compatible endpoints
     """
@@ -478,11 +480,74 @@ def dev(dagster_args: tuple[str, ...]) -> None:
     "a proxy that authenticates (README: Dashboard).",
 )
 def dashboard(port: int, address: str) -> None:
-    """Serve the live sales dashboard over the warehouse (WAREHOUSE_DSN or the embedded default), on
-    this machine only unless --address says otherwise. Visitors never see error details."""
+    """Serve the live sales dashboard over the warehouse, on this machine only unless --address says
+    otherwise. Visitors never see error details. It connects with its own read-only role:
+    DASHBOARD_DSN, or on the embedded default a role created for it (reveries warehouse dashboard-role)."""
+    from reveries_pipeline.dashboard.connection import DashboardRoleMissing, dashboard_dsn
     from reveries_pipeline.dashboard.server import serve
 
-    sys.exit(serve(port=port, warehouse_dsn=_dsn(config.WAREHOUSE_DSN, "warehouse"), address=address))
+    try:
+        dsn = dashboard_dsn()
+    except DashboardRoleMissing as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    if config.env_value(config.DASHBOARD_DSN):
+        from reveries_pipeline.resources.postgres import check_dsn
+
+        dsn = check_dsn(dsn, config.DASHBOARD_DSN)
+    sys.exit(serve(port=port, dashboard_dsn=dsn, address=address))
+
+
+@main.group()
+def warehouse() -> None:
+    """The PostgreSQL warehouse: the SQL that gives the dashboard its own read-only role."""
+
+
+@warehouse.command("dashboard-role")
+@click.option("--role", default=DASHBOARD_ROLE, show_default=True, help="The dashboard's login role.")
+@click.option(
+    "--statement-timeout",
+    default=STATEMENT_TIMEOUT,
+    show_default=True,
+    help="Longest a dashboard query may run before PostgreSQL cancels it (a PostgreSQL duration).",
+)
+@click.option("--schema", default="public", show_default=True, help="The schema the warehouse is loaded into.")
+@click.option(
+    "--owner",
+    help="The role that creates the warehouse's tables, so those it creates later are readable too "
+    "[default: the user in WAREHOUSE_DSN, else whoever runs the SQL].",
+)
+@click.option("--apply", is_flag=True, help="Run it on the embedded default's warehouse instead.")
+def dashboard_role(role: str, statement_timeout: str, schema: str, owner: str | None, apply: bool) -> None:
+    """Print the SQL a DBA runs once on the warehouse to give the dashboard a read-only login role:
+    read-only transactions, a statement timeout, SELECT on the schema's tables and views (those created
+    later too), nothing else. Pipe it to psql as the tables' owner or a superuser, give the role a
+    password, and set DASHBOARD_DSN to log in as it. Running it again changes nothing. With --apply,
+    run it on the embedded default (which `reveries dashboard` also does by itself)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from reveries_pipeline.embedded import embedded_dsn, ensure_read_only_role, read_only_role_sql
+
+    loader = config.env_value(config.WAREHOUSE_DSN)
+    owner = owner or (conninfo_to_dict(loader).get("user") if loader else None)
+    try:
+        statements = read_only_role_sql(role, statement_timeout, schema, owner)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--role") from None
+    if apply:
+        if loader:
+            raise click.UsageError(
+                f"--apply runs on the embedded default only; for WAREHOUSE_DSN run: {CREATE_ROLE_COMMAND}"
+            )
+        ensure_read_only_role(embedded_dsn("warehouse"), "warehouse", role, statement_timeout)
+        console.print(f"read-only role {role} ready on the embedded warehouse")
+        return
+    click.echo("-- The dashboard's read-only role. Run it once on the warehouse, as the owner of its tables:")
+    click.echo(f"--   {CREATE_ROLE_COMMAND}")
+    for statement in statements:
+        click.echo(f"{statement.as_string()};")
+    click.echo(f"-- Then give it a password, and set DASHBOARD_DSN to log in as {role}:")
+    click.echo(f"--   psql \"$WAREHOUSE_DSN\" -c '\\password {role}'")
 
 
 @main.command()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 TOTESYS_DSN = "TOTESYS_DSN"
 WAREHOUSE_DSN = "WAREHOUSE_DSN"
+# The dashboard's own read-only role; it never uses the loader's WAREHOUSE_DSN.
+DASHBOARD_DSN = "DASHBOARD_DSN"
 INGESTION_BUCKET_URL = "INGESTION_BUCKET_URL"
 PROCESSED_BUCKET_URL = "PROCESSED_BUCKET_URL"
 # Where the embedded default keeps its PostgreSQL data and local buckets.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import re
 import shlex
 import stat
 import tempfile
@@ -24,6 +25,7 @@ from typing import NoReturn
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from reveries_pipeline.config import EMBEDDED_DATABASES, embedded_pgdata, env_value
 
@@ -210,6 +212,50 @@ def ensure_dagster_async_commit(admin_uri: str) -> None:
             conn.execute(
                 sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(DAGSTER_DATABASE))
             )
+
+
+# Role names that are safe inside the dollar-quoted DO block that creates the role.
+_PLAIN_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def read_only_role_sql(
+    role: str, statement_timeout: str, schema: str = "public", owner: str | None = None
+) -> list[sql.Composed]:
+    """The statements that give `role` a read-only login on the current database's `schema`; each can
+    run again and change nothing. Tables and views that `owner` (the role running them, when None)
+    creates later are readable too. read_only and the timeout are session defaults, which a client may
+    change: the privileges are what keep it from writing."""
+    if not _PLAIN_ROLE_NAME.fullmatch(role):
+        raise ValueError(f"role {role!r}: use lower-case letters, digits and _ only")
+    name, literal = sql.Identifier(role), sql.Literal(role)
+    for_owner = sql.SQL(" FOR ROLE {}").format(sql.Identifier(owner)) if owner else sql.SQL("")
+    statements = [
+        "DO $$ BEGIN CREATE ROLE {name} LOGIN NOINHERIT; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        "ALTER ROLE {name} SET default_transaction_read_only = on",
+        "ALTER ROLE {name} SET statement_timeout = {timeout}",
+        "ALTER ROLE {name} SET search_path = {schema}",
+        # GRANT ... ON DATABASE takes a name, not current_database(): format() names it
+        "DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), {literal}); END $$",
+        "GRANT USAGE ON SCHEMA {schema} TO {name}",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {name}",
+        "ALTER DEFAULT PRIVILEGES{for_owner} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {name}",
+    ]
+    params = {
+        "name": name,
+        "literal": literal,
+        "timeout": sql.Literal(statement_timeout),
+        "schema": sql.Identifier(schema),
+        "for_owner": for_owner,
+    }
+    return [sql.SQL(text).format(**params) for text in statements]
+
+
+def ensure_read_only_role(admin_uri: str, database: str, role: str, statement_timeout: str) -> None:
+    """Make `role` a read-only login on `database` (its public schema), as `admin_uri`'s user; running
+    it again changes nothing. Tables that user creates later are readable too."""
+    with psycopg.connect(make_conninfo(admin_uri, dbname=database), autocommit=True) as conn:
+        for statement in read_only_role_sql(role, statement_timeout):
+            conn.execute(statement)
 
 
 def embedded_dsn(database: str, pgdata: Path | None = None) -> str:

@@ -27,6 +27,8 @@ SUBCOMMANDS = [
     ["resnapshot"],
     ["dev"],
     ["dashboard"],
+    ["warehouse"],
+    ["warehouse", "dashboard-role"],
     ["embedded"],
     ["quarantine"],
 ]

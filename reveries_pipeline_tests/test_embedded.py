@@ -16,8 +16,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
-from reveries_pipeline.embedded import embedded_server, private_runtime_dir
+from reveries_pipeline.embedded import embedded_server, ensure_read_only_role, private_runtime_dir
+from reveries_pipeline_tests.roles import assert_reads_only, temporary_role
 
 LONG_NAME = "data-directory-whose-path-is-too-long-for-a-unix-socket" * 2
 
@@ -129,3 +131,26 @@ def test_only_the_dagster_database_trades_commit_durability_for_speed(pg_server,
         assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off"
     with psycopg.connect(make_database("warehouse")) as conn:  # the warehouse and totesys keep it on
         assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+
+
+def _role_settings(admin_dsn: str, role: str) -> list:
+    with psycopg.connect(admin_dsn) as conn:
+        return conn.execute(
+            "SELECT r.rolcanlogin, r.rolinherit, s.setconfig FROM pg_roles r"
+            " JOIN pg_db_role_setting s ON s.setrole = r.oid WHERE r.rolname = %s",
+            (role,),
+        ).fetchall()
+
+
+def test_a_read_only_role_reads_what_the_loader_creates_later_and_writes_nothing(pg_admin_uri, make_database):
+    dsn = make_database("warehouse")
+    database = conninfo_to_dict(dsn)["dbname"]
+    with temporary_role(dsn) as role:
+        ensure_read_only_role(pg_admin_uri, database, role, "200ms")
+        settings = _role_settings(dsn, role)
+        ensure_read_only_role(pg_admin_uri, database, role, "200ms")  # again: changes nothing
+        assert _role_settings(dsn, role) == settings
+        assert settings == [
+            (True, False, ["default_transaction_read_only=on", "statement_timeout=200ms", "search_path=public"])
+        ]
+        assert_reads_only(dsn, role, "200ms")

@@ -16,7 +16,6 @@ import polars as pl
 import streamlit as st
 from psycopg_pool import ConnectionPool
 
-from reveries_pipeline.config import WAREHOUSE_DSN
 from reveries_pipeline.dashboard import queries as q
 
 log = logging.getLogger("reveries_pipeline.dashboard")
@@ -39,9 +38,9 @@ def _logging() -> None:
 
 @st.cache_resource
 def _dsn() -> str:
-    from reveries_pipeline.embedded import dsn_or_embedded
+    from reveries_pipeline.dashboard.connection import dashboard_dsn
 
-    return dsn_or_embedded(WAREHOUSE_DSN, "warehouse")
+    return dashboard_dsn()
 
 
 @st.cache_resource

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from reveries_pipeline.config import WAREHOUSE_DSN
+from reveries_pipeline.config import DASHBOARD_DSN, WAREHOUSE_DSN
 
 APP = Path(__file__).with_name("app.py")
 
@@ -47,17 +47,18 @@ def command(port: int, headless: bool = True, address: str = LOOPBACK) -> list[s
     return cmd
 
 
-def _env(warehouse_dsn: str | None) -> dict[str, str]:
-    env = dict(os.environ)
-    if warehouse_dsn:
-        env[WAREHOUSE_DSN] = warehouse_dsn
+def _env(dashboard_dsn: str | None) -> dict[str, str]:
+    """The child's environment: the dashboard's own DSN, and not the loader's read-write one."""
+    env = {name: value for name, value in os.environ.items() if name != WAREHOUSE_DSN}
+    if dashboard_dsn:
+        env[DASHBOARD_DSN] = dashboard_dsn
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     return env
 
 
-def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = None, address: str = LOOPBACK) -> int:
+def serve(port: int = 8501, headless: bool = True, dashboard_dsn: str | None = None, address: str = LOOPBACK) -> int:
     """Run the dashboard in the foreground until it exits (or Ctrl-C); returns its exit code."""
-    proc = subprocess.Popen(command(port, headless, address), env=_env(warehouse_dsn))  # noqa: S603
+    proc = subprocess.Popen(command(port, headless, address), env=_env(dashboard_dsn))  # noqa: S603
     # stopped by a service manager (SIGTERM): stop Streamlit too, rather than leave it serving
     signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
@@ -72,12 +73,12 @@ def serve(port: int = 8501, headless: bool = True, warehouse_dsn: str | None = N
 
 
 def start_background(
-    port: int, warehouse_dsn: str | None = None, address: str = LOOPBACK, log_path: Path | None = None
+    port: int, dashboard_dsn: str | None = None, address: str = LOOPBACK, log_path: Path | None = None
 ) -> subprocess.Popen:
     """Start the dashboard without blocking (for tests); stop it with .terminate(). See wait_ready."""
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     return subprocess.Popen(  # noqa: S603
-        command(port, True, address), env=_env(warehouse_dsn), stdout=out, stderr=subprocess.STDOUT
+        command(port, True, address), env=_env(dashboard_dsn), stdout=out, stderr=subprocess.STDOUT
     )
 
 

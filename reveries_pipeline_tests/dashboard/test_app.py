@@ -15,7 +15,7 @@ from reveries_pipeline_tests.dashboard.test_browser import ALL_CURRENCIES, GBP, 
 
 @pytest.fixture
 def app(seeded, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_DSN", seeded)
+    monkeypatch.setenv("DASHBOARD_DSN", seeded)
     opened: list[psycopg_pool.ConnectionPool] = []
 
     class RecordedPool(psycopg_pool.ConnectionPool):

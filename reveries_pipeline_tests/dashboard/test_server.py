@@ -6,8 +6,10 @@ from __future__ import annotations
 import subprocess
 
 import psutil
+from psycopg.conninfo import make_conninfo
 
 from reveries_pipeline.dashboard import server
+from reveries_pipeline.dashboard.connection import DASHBOARD_ROLE
 from reveries_pipeline_tests.shell import BIN
 from reveries_pipeline_tests.support import free_port, subprocess_env
 
@@ -25,14 +27,19 @@ def _listening(tree: list[psutil.Process], port: int) -> set[str]:
 def test_the_dashboard_listens_on_loopback_only_by_default_and_stops_with_its_command(warehouse_dsn):
     port = free_port()
     argv = [str(BIN / "reveries"), "dashboard", "--port", str(port)]
-    proc = subprocess.Popen(argv, env=subprocess_env(WAREHOUSE_DSN=warehouse_dsn), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    dashboard_dsn = make_conninfo(warehouse_dsn, user=DASHBOARD_ROLE)
+    env = subprocess_env(WAREHOUSE_DSN=warehouse_dsn, DASHBOARD_DSN=dashboard_dsn)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     tree = [psutil.Process(proc.pid)]
     try:
         server.wait_ready(port, proc, timeout=90)
         tree += tree[0].children(recursive=True)  # streamlit runs as a child of `reveries dashboard`
         assert _listening(tree, port) == {"127.0.0.1"}
         assert any("--client.showErrorDetails none" in " ".join(p.cmdline()) for p in tree[1:])
+        # Streamlit gets the dashboard's own DSN, and not the loader's read-write one
+        assert [(p.environ().get("DASHBOARD_DSN"), "WAREHOUSE_DSN" in p.environ()) for p in tree[1:]] == [
+            (dashboard_dsn, False)
+        ] * len(tree[1:])
 
         proc.terminate()  # as a service manager stops it
         _, alive = psutil.wait_procs(tree, timeout=30)

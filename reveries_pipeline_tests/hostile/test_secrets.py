@@ -144,7 +144,7 @@ def test_a_libpq_error_quoting_the_password_is_scrubbed_from_the_step_failure(mo
     [
         ("TOTESYS_DSN", ["totesys", "simulate", "--iterations", "1"]),
         ("TOTESYS_DSN", ["totesys", "seed", "--yes"]),
-        ("WAREHOUSE_DSN", ["dashboard"]),
+        ("DASHBOARD_DSN", ["dashboard"]),
         ("DAGSTER_PG_URL", ["run", "--persist"]),
     ],
 )
