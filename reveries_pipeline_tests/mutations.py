@@ -47,8 +47,10 @@ MUTATIONS: dict[str, Mutation] = {
     "no_orphan_keys": _always_passes(
         _W, "not orphans", f"{_WT}::test_orphan_check_sweeps_a_fact_whose_foreign_keys_were_dropped_and_counts_each_key"
     ),
-    "current_view_one_row_per_id": _always_passes(
-        _W, "rows == ids", f"{_WT}::test_current_view_check_fails_when_a_view_returns_every_version"
+    "current_matches_history": _always_passes(
+        _W,
+        "extra == missing == 0",
+        f"{_WT}::test_current_table_check_fails_when_a_current_row_is_not_the_newest_version",
     ),
     "primary_key_unique": _always_passes(
         _P, "dupes.height == 0", f"{_PT}::test_a_dimension_key_emitted_twice_fails_primary_key_unique"

@@ -37,8 +37,8 @@ DRIVEN_TO_FAIL: dict[str, str] = {
     "::test_reconciliation_warns_when_the_warehouse_holds_rows_the_source_does_not",
     "no_orphan_keys": "reveries_pipeline_tests/warehouse/test_checks.py"
     "::test_orphan_check_sweeps_a_fact_whose_foreign_keys_were_dropped_and_counts_each_key",
-    "current_view_one_row_per_id": "reveries_pipeline_tests/warehouse/test_checks.py"
-    "::test_current_view_check_fails_when_a_view_returns_every_version",
+    "current_matches_history": "reveries_pipeline_tests/warehouse/test_checks.py"
+    "::test_current_table_check_fails_when_a_current_row_is_not_the_newest_version",
 }
 
 

@@ -1,4 +1,4 @@
-"""Warehouse asset checks: reconciliation against the source, orphan keys, one current row per id."""
+"""Warehouse asset checks: reconciliation against the source, orphan keys, current tables true to the history."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from psycopg import sql
 
 from reveries_pipeline.asset_keys import warehouse_key
 from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
+from reveries_pipeline.warehouse import reporting
 from reveries_pipeline.warehouse.schema import DELETED_ROWS_TABLE, FACT_VERSION_KEY, RECORD_ID, declared_foreign_keys
 
 # warehouse table -> the source table whose row count it reconciles with
@@ -29,9 +30,10 @@ def check_specs() -> list[AssetCheckSpec]:
         specs.append(AssetCheckSpec("no_orphan_keys", asset=warehouse_key(fact), description="Every key resolves."))
         specs.append(
             AssetCheckSpec(
-                "current_view_one_row_per_id",
+                "current_matches_history",
                 asset=warehouse_key(fact),
-                description=f"`{fact}_current` returns one row per natural id.",
+                description=f"`{fact}_current` holds the newest version, not marked deleted, of each id the load "
+                "touched, as recomputed from the history.",
             )
         )
     return specs
@@ -43,7 +45,7 @@ def evaluate_checks(wh_conn, src_conn, since_record_ids: Mapping[str, int]) -> I
         yield reconciliation(wh_conn, src_conn, table)
     for fact in FACT_TABLES:
         yield orphan_keys(wh_conn, fact, since_record_ids[fact])
-        yield current_view(wh_conn, fact, since_record_ids[fact])
+        yield current_matches_history(wh_conn, fact, since_record_ids[fact])
 
 
 def _count(conn, query: sql.Composable) -> int:
@@ -141,36 +143,36 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     )
 
 
-def current_view(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
-    """The `_current` view holds one row per natural id touched by this load (all ids on a first load)."""
-    natural_id = FACT_VERSION_KEY[fact][0]
-    view = sql.Identifier(f"{fact}_current")
+def current_matches_history(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
+    """`<fact>_current` holds exactly the newest unmarked version of each id this load touched (every id
+    after a first load), as recomputed from the fact's history: the loader keeps it by difference."""
+    current = sql.Identifier(f"{fact}_current")
     if since_record_id == 0:
-        rows, ids = conn.execute(
-            sql.SQL("SELECT count(*), count(DISTINCT {}) FROM {}").format(sql.Identifier(natural_id), view)
-        ).fetchone()
+        restrict = sql.SQL("")
+        shown = sql.SQL("SELECT * FROM {}").format(current)
     else:
-        touched = [
-            r[0]
-            for r in conn.execute(
-                sql.SQL("SELECT DISTINCT {} FROM {} WHERE {} > %s").format(
-                    sql.Identifier(natural_id), sql.Identifier(fact), sql.Identifier(RECORD_ID[fact])
-                ),
-                (since_record_id,),
-            )
-        ]
-        rows = ids = 0
-        if touched:  # = ANY(constant array) is pushed into the view's DISTINCT ON; IN (subquery) is not
-            rows, ids = conn.execute(
-                sql.SQL("SELECT count(*), count(DISTINCT {0}) FROM {1} WHERE {0} = ANY(%s)").format(
-                    sql.Identifier(natural_id), view
-                ),
-                (touched,),
-            ).fetchone()
+        spec = STAR_TABLES[fact]
+        touched = sql.SQL("SELECT DISTINCT {id} FROM {fact} WHERE {rid} > {since}").format(
+            id=sql.Identifier(spec.natural_id),
+            fact=sql.Identifier(fact),
+            rid=sql.Identifier(spec.record_id),
+            since=sql.Literal(since_record_id),
+        )
+        restrict = sql.SQL("WHERE f.{id} IN ({touched})").format(id=sql.Identifier(spec.natural_id), touched=touched)
+        shown = sql.SQL("SELECT * FROM {current} WHERE {id} IN ({touched})").format(
+            current=current, id=sql.Identifier(spec.natural_id), touched=touched
+        )
+    expected = reporting.newest_versions(fact, restrict)
+    extra, missing = conn.execute(
+        sql.SQL(
+            "SELECT (SELECT count(*) FROM ({shown} EXCEPT ALL {expected}) AS x),"
+            " (SELECT count(*) FROM ({expected} EXCEPT ALL {shown}) AS y)"
+        ).format(shown=shown, expected=expected)
+    ).fetchone()
     return AssetCheckResult(
         asset_key=warehouse_key(fact),
-        check_name="current_view_one_row_per_id",
-        passed=rows == ids,
+        check_name="current_matches_history",
+        passed=extra == missing == 0,
         severity=AssetCheckSeverity.ERROR,
-        metadata={"rows": MetadataValue.int(rows), "natural_ids": MetadataValue.int(ids)},
+        metadata={"rows_not_current": MetadataValue.int(extra), "current_rows_missing": MetadataValue.int(missing)},
     )

@@ -148,42 +148,168 @@ CREATE TABLE IF NOT EXISTS reveries_deleted_rows (
     PRIMARY KEY (star_table, natural_id, version_date, version_time)
 );
 
--- The newest version of each id, unless a deletion marker names exactly that version (a row
--- re-inserted later has a newer version, and shows again). History stays in the fact table.
-CREATE OR REPLACE VIEW fact_sales_order_current AS
-SELECT v.* FROM (
-    SELECT DISTINCT ON (sales_order_id) *
-    FROM fact_sales_order
-    ORDER BY sales_order_id, last_updated_date DESC, last_updated_time DESC, sales_record_id DESC
-) AS v
-WHERE NOT EXISTS (
-    SELECT 1 FROM reveries_deleted_rows AS d
-    WHERE d.star_table = 'fact_sales_order' AND d.natural_id = v.sales_order_id
-      AND d.version_date = v.last_updated_date AND d.version_time = v.last_updated_time
+-- The current version of each fact id: the newest version, unless a deletion marker names exactly
+-- that version (a row re-inserted later has a newer version, and shows again). History stays in the
+-- fact table. Kept by the loader in the load transaction, for the ids each load touches
+-- (warehouse/reporting.py). They were views (DISTINCT ON over the whole history) before: a warehouse
+-- built then has the views replaced here, and the migration fills the tables.
+DO $$
+DECLARE
+    old_view TEXT;
+BEGIN
+    FOREACH old_view IN ARRAY ARRAY['fact_sales_order_current', 'fact_purchase_order_current', 'fact_payment_current']
+    LOOP
+        IF EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass(old_view) AND relkind = 'v') THEN
+            EXECUTE format('DROP VIEW %I CASCADE', old_view);
+        END IF;
+    END LOOP;
+END $$;
+
+CREATE TABLE IF NOT EXISTS fact_sales_order_current (
+    LIKE fact_sales_order,
+    PRIMARY KEY (sales_order_id)
+);
+CREATE TABLE IF NOT EXISTS fact_purchase_order_current (
+    LIKE fact_purchase_order,
+    PRIMARY KEY (purchase_order_id)
+);
+CREATE TABLE IF NOT EXISTS fact_payment_current (
+    LIKE fact_payment,
+    PRIMARY KEY (payment_id)
+);
+-- A date range on the dashboard reads the current orders of that range.
+CREATE INDEX IF NOT EXISTS fact_sales_order_current_created_idx ON fact_sales_order_current (created_date);
+CREATE INDEX IF NOT EXISTS fact_purchase_order_current_created_idx ON fact_purchase_order_current (created_date);
+
+-- The ECB's euro reference rates (reference/fx_rates): per currency and calendar day, the units of the
+-- currency one euro buys, from the publication of rate_date (that day, or the latest earlier one on a
+-- weekend or TARGET holiday). EUR itself is 1. Written per day by the FX asset, never by the loader.
+CREATE TABLE IF NOT EXISTS reveries_fx_rate (
+    currency_code VARCHAR NOT NULL,
+    rate_day      DATE NOT NULL,
+    rate_date     DATE NOT NULL,
+    units_per_eur NUMERIC NOT NULL CHECK (units_per_eur > 0),
+    PRIMARY KEY (currency_code, rate_day)
 );
 
-CREATE OR REPLACE VIEW fact_purchase_order_current AS
-SELECT v.* FROM (
-    SELECT DISTINCT ON (purchase_order_id) *
-    FROM fact_purchase_order
-    ORDER BY purchase_order_id, last_updated_date DESC, last_updated_time DESC, purchase_record_id DESC
-) AS v
-WHERE NOT EXISTS (
-    SELECT 1 FROM reveries_deleted_rows AS d
-    WHERE d.star_table = 'fact_purchase_order' AND d.natural_id = v.purchase_order_id
-      AND d.version_date = v.last_updated_date AND d.version_time = v.last_updated_time
-);
+-- The rates dimension: joined to a fact by (currency_id, created_date = date_id).
+CREATE OR REPLACE VIEW dim_fx_rate AS
+SELECT c.currency_id, r.rate_day AS date_id, c.currency_code, r.rate_date, r.units_per_eur
+FROM reveries_fx_rate AS r
+JOIN dim_currency AS c ON c.currency_code = r.currency_code;
 
-CREATE OR REPLACE VIEW fact_payment_current AS
-SELECT v.* FROM (
-    SELECT DISTINCT ON (payment_id) *
-    FROM fact_payment
-    ORDER BY payment_id, last_updated_date DESC, last_updated DESC, payment_record_id DESC
-) AS v
-WHERE NOT EXISTS (
-    SELECT 1 FROM reveries_deleted_rows AS d
-    WHERE d.star_table = 'fact_payment' AND d.natural_id = v.payment_id
-      AND d.version_date = v.last_updated_date AND d.version_time = v.last_updated
+-- What converting a value of (currency_id, day) into each reporting currency needs: its rate and the
+-- reporting currencies' rates of the same day. Cross rates go through EUR: value * gbp_per_eur /
+-- units_per_eur, in decimal arithmetic, rounded only where a figure is shown.
+CREATE OR REPLACE VIEW reporting_fx AS
+SELECT d.currency_id, d.date_id AS rate_day, d.rate_date, d.units_per_eur,
+       g.units_per_eur AS gbp_per_eur, u.units_per_eur AS usd_per_eur
+FROM dim_fx_rate AS d
+JOIN reveries_fx_rate AS g ON g.currency_code = 'GBP' AND g.rate_day = d.date_id
+JOIN reveries_fx_rate AS u ON u.currency_code = 'USD' AND u.rate_day = d.date_id;
+
+-- Each current order and payment with its value in every reporting currency, at its created date's
+-- rate (NULL while that day has no rate).
+CREATE OR REPLACE VIEW fact_sales_order_reporting AS
+SELECT s.*, s.units_sold * s.unit_price AS sales_value, f.rate_date,
+       round(s.units_sold * s.unit_price * f.gbp_per_eur / f.units_per_eur, 2) AS sales_value_gbp,
+       round(s.units_sold * s.unit_price / f.units_per_eur, 2)                 AS sales_value_eur,
+       round(s.units_sold * s.unit_price * f.usd_per_eur / f.units_per_eur, 2) AS sales_value_usd
+FROM fact_sales_order_current AS s
+LEFT JOIN reporting_fx AS f ON f.currency_id = s.currency_id AND f.rate_day = s.created_date;
+
+CREATE OR REPLACE VIEW fact_purchase_order_reporting AS
+SELECT p.*, p.item_quantity * p.item_unit_price AS purchase_value, f.rate_date,
+       round(p.item_quantity * p.item_unit_price * f.gbp_per_eur / f.units_per_eur, 2) AS purchase_value_gbp,
+       round(p.item_quantity * p.item_unit_price / f.units_per_eur, 2)                 AS purchase_value_eur,
+       round(p.item_quantity * p.item_unit_price * f.usd_per_eur / f.units_per_eur, 2) AS purchase_value_usd
+FROM fact_purchase_order_current AS p
+LEFT JOIN reporting_fx AS f ON f.currency_id = p.currency_id AND f.rate_day = p.created_date;
+
+CREATE OR REPLACE VIEW fact_payment_reporting AS
+SELECT p.*, f.rate_date,
+       round(p.payment_amount * f.gbp_per_eur / f.units_per_eur, 2) AS payment_amount_gbp,
+       round(p.payment_amount / f.units_per_eur, 2)                 AS payment_amount_eur,
+       round(p.payment_amount * f.usd_per_eur / f.units_per_eur, 2) AS payment_amount_usd
+FROM fact_payment_current AS p
+LEFT JOIN reporting_fx AS f ON f.currency_id = p.currency_id AND f.rate_day = p.created_date;
+
+-- Pre-aggregates the dashboard reads instead of whole histories, over the current rows: kept by the
+-- loader in the load transaction (by difference, for the ids a load touches) and recomputed when FX
+-- rates change (warehouse/reporting.py). native_value is in the row's own currency; value_gbp/eur/usd
+-- are converted row by row at each created date's rate and summed unrounded; unconverted_rows counts
+-- the rows whose created date has no rate yet (left out of the converted sums).
+CREATE TABLE IF NOT EXISTS reporting_sales_by_day (
+    created_date DATE NOT NULL,
+    currency_id      INT NOT NULL,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    native_value     NUMERIC NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL,
+    PRIMARY KEY (created_date, currency_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_sales_by_design (
+    design_id INT NOT NULL,
+    currency_id      INT NOT NULL,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    native_value     NUMERIC NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL,
+    PRIMARY KEY (design_id, currency_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_sales_by_staff (
+    sales_staff_id INT NOT NULL,
+    currency_id      INT NOT NULL,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    native_value     NUMERIC NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL,
+    PRIMARY KEY (sales_staff_id, currency_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_sales_by_counterparty (
+    counterparty_id INT NOT NULL,
+    currency_id      INT NOT NULL,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    native_value     NUMERIC NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL,
+    PRIMARY KEY (counterparty_id, currency_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_purchases_by_day (
+    created_date DATE NOT NULL,
+    currency_id      INT NOT NULL,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    native_value     NUMERIC NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL,
+    PRIMARY KEY (created_date, currency_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_unpaid_payments_by_day (
+    payment_date DATE NOT NULL,
+    currency_id      INT NOT NULL,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    native_value     NUMERIC NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL,
+    PRIMARY KEY (payment_date, currency_id)
 );
 
 -- The load ledger: one row per processed batch object applied, written in the same transaction
@@ -195,6 +321,8 @@ CREATE TABLE IF NOT EXISTS reveries_load_ledger (
     loaded_at  TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS reveries_load_ledger_table_idx ON reveries_load_ledger (table_name, batch_key);
+-- "Warehouse last loaded at": max(loaded_at) is one probe of this index, not a scan of the ledger.
+CREATE INDEX IF NOT EXISTS reveries_load_ledger_loaded_at_idx ON reveries_load_ledger (loaded_at);
 
 -- The digest of this file the warehouse was last built or migrated with (one row).
 CREATE TABLE IF NOT EXISTS reveries_schema_version (

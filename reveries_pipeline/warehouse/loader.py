@@ -18,7 +18,8 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.warehouse import ledger, merge, staging
+from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES
+from reveries_pipeline.warehouse import ledger, merge, reporting, staging
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse
 from reveries_pipeline.warehouse.schema import RECORD_ID, require_warehouse_table, table_columns
 
@@ -59,10 +60,20 @@ def load_table_batches(
             return result
         frames = [frame for _, frame in todo if frame.height]
         if frames:
+            since = reporting.high_water(conn, table) if table in FACT_TABLES else 0
             result.rows_loaded = _write_rows(conn, table, frames, columns, lock_timeout_s, result.notes)
+            _fold_into_reporting(conn, table, since)
         ledger.record_batches(conn, table, [(key, frame.height) for key, frame in todo])
         result.batches_applied = [key for key, _ in todo]
     return result
+
+
+def _fold_into_reporting(conn: psycopg.Connection, table: str, since_record_id: int) -> None:
+    """Keep the current tables and pre-aggregates in step with what was just written (same transaction)."""
+    if table in FACT_TABLES:
+        reporting.after_fact_load(conn, table, since_record_id)
+    elif table == DELETED_ROWS.name:
+        reporting.after_marker_load(conn)
 
 
 def load_batch(conn: psycopg.Connection, table: str, batch_key: str, frame: pl.DataFrame) -> bool:

@@ -19,7 +19,8 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES, PROCESSED_TABLE_NAMES, STAR_TABLES
+from reveries_pipeline.catalog import DELETED_ROWS, PROCESSED_TABLE_NAMES, STAR_TABLES
+from reveries_pipeline.warehouse import reporting
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse, strong_locks_or_fail
 
 # The warehouse holds the star tables, in load order (dimensions before the facts), then the deletion
@@ -28,7 +29,8 @@ WAREHOUSE_TABLES: tuple[str, ...] = PROCESSED_TABLE_NAMES
 DELETED_ROWS_TABLE = DELETED_ROWS.name
 
 LEDGER_TABLE = "reveries_load_ledger"
-CURRENT_VIEWS: tuple[str, ...] = tuple(f"{fact}_current" for fact in FACT_TABLES)
+# Kept by the loader for the dashboard (reporting.py): emptied with the warehouse, filled by its loads.
+DERIVED_TABLES: tuple[str, ...] = reporting.DERIVED_TABLES
 
 # Primary key of each dimension.
 DIMENSION_KEY: dict[str, str] = {t: s.natural_id for t, s in STAR_TABLES.items() if not s.is_fact}
@@ -119,7 +121,7 @@ def installed_schema_version(conn: psycopg.Connection) -> str | None:
 def _apply_ddl(conn: psycopg.Connection, lock_timeout_s: float) -> None:
     # CREATE INDEX takes SHARE locks on the facts and CREATE OR REPLACE VIEW an ACCESS EXCLUSIVE lock
     # on each view, even when nothing changes: hence only on a version change, and under lock_timeout.
-    relations = (*WAREHOUSE_TABLES, *CURRENT_VIEWS, LEDGER_TABLE, SCHEMA_VERSION_TABLE)
+    relations = (*WAREHOUSE_TABLES, *DERIVED_TABLES, LEDGER_TABLE, SCHEMA_VERSION_TABLE)
     with strong_locks_or_fail(conn, "creating or migrating the warehouse schema", relations, lock_timeout_s):
         # No parameters: psycopg sends the whole script (several statements) in one simple query.
         conn.execute(warehouse_ddl().encode("utf-8"))
@@ -130,6 +132,7 @@ def _apply_ddl(conn: psycopg.Connection, lock_timeout_s: float) -> None:
             ).format(sql.Identifier(SCHEMA_VERSION_TABLE)),
             (schema_version(),),
         )
+        reporting.fill_new_tables(conn)  # e.g. the current tables that replaced the old views
 
 
 def apply_warehouse_ddl(conn: psycopg.Connection, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
@@ -171,7 +174,7 @@ def truncate_warehouse(conn: psycopg.Connection, lock_timeout_s: float = DEFAULT
     lock_timeout, then it fails naming them. Takes the writer lock, so call it inside a transaction.
     """
     lock_warehouse(conn)
-    tables = (*WAREHOUSE_TABLES, LEDGER_TABLE)
+    tables = (*WAREHOUSE_TABLES, *DERIVED_TABLES, LEDGER_TABLE)
     with strong_locks_or_fail(conn, "emptying the warehouse (TRUNCATE)", tables, lock_timeout_s):
         conn.execute(
             sql.SQL("TRUNCATE {} RESTART IDENTITY").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables))

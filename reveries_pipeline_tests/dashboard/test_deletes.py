@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from reveries_pipeline.dashboard.queries import run_query
+from reveries_pipeline.warehouse import reporting
 from reveries_pipeline_tests.dashboard.warehouse_fixture import SALES, seed_warehouse
 
 MARKERS = [
@@ -37,6 +38,8 @@ def mark_deleted(conn, *markers: tuple) -> None:
             "VALUES (%s, %s, %s, %s)",
             markers,
         )
+    with conn.transaction():
+        reporting.after_marker_load(conn)  # what the loader does after loading markers
 
 
 def column(conn, query: str, name: str, **params) -> list:

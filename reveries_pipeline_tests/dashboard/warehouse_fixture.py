@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import psycopg
 
+from reveries_pipeline.warehouse import reporting
 from reveries_pipeline.warehouse.schema import warehouse_ddl
 
 D = Decimal
@@ -152,3 +153,11 @@ def seed_warehouse(dsn: str, *, ledger: bool = True) -> None:
                 ("fact_payment", "payment_record_id"),
             ):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), max({col})) FROM {table}")
+        refresh_derived(conn)
+
+
+def refresh_derived(conn: psycopg.Connection) -> None:
+    """What the loader keeps in step with its writes (current tables, pre-aggregates), after rows
+    written by hand."""
+    with conn.transaction():
+        reporting.recompute_all(conn)

@@ -147,7 +147,24 @@ EXPECTED_FKS: dict[str, set[tuple[str, str, str]]] = {  # (column, referenced ta
         ("payment_type_id", "dim_payment_type", "payment_type_id"),
     },
 }
-VIEWS = {"fact_sales_order_current", "fact_purchase_order_current", "fact_payment_current"}
+# Tables of ours beside the reference schema: what the dashboard reads (kept by the loader) and FX rates.
+CURRENT_TABLES = {"fact_sales_order_current", "fact_purchase_order_current", "fact_payment_current"}
+REPORTING_TABLES = {
+    "reporting_sales_by_day",
+    "reporting_sales_by_design",
+    "reporting_sales_by_staff",
+    "reporting_sales_by_counterparty",
+    "reporting_purchases_by_day",
+    "reporting_unpaid_payments_by_day",
+}
+FX_TABLE = "reveries_fx_rate"
+VIEWS = {
+    "dim_fx_rate",
+    "reporting_fx",
+    "fact_sales_order_reporting",
+    "fact_purchase_order_reporting",
+    "fact_payment_reporting",
+}
 LEDGER = "reveries_load_ledger"
 
 

@@ -100,7 +100,7 @@ def test_current_hides_a_deleted_version_keeps_its_history_and_shows_a_newer_one
     load_batch(conn, fact, f"{fact}/2", fact_frame(fact, 7, TEN))
     assert current_ids(conn, fact) == [7, 8]
     assert conn.execute(f"SELECT count(*) FROM {fact} WHERE {natural} = 7").fetchone() == (2,)  # noqa: S608
-    assert checks.current_view(conn, fact).passed
+    assert checks.current_matches_history(conn, fact).passed
 
 
 def test_a_deleted_dimension_row_stays_marked_with_its_facts_and_foreign_keys(warehouse):

@@ -21,9 +21,12 @@ from reveries_pipeline.warehouse.schema import (
     warehouse_ddl,
 )
 from reveries_pipeline_tests.warehouse.expected_schema import (
+    CURRENT_TABLES,
     EXPECTED_COLUMNS,
     EXPECTED_FKS,
+    FX_TABLE,
     LEDGER,
+    REPORTING_TABLES,
     VIEWS,
     columns_of,
     foreign_keys_of,
@@ -52,10 +55,13 @@ def _assert_schema(conn):
             "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
         )
     }
-    assert tables == set(EXPECTED_COLUMNS) | {LEDGER, "reveries_schema_version"}
+    ours = {LEDGER, "reveries_schema_version", FX_TABLE, *CURRENT_TABLES, *REPORTING_TABLES}
+    assert tables == set(EXPECTED_COLUMNS) | ours
     assert set(WAREHOUSE_TABLES) == set(EXPECTED_COLUMNS)
     for table, expected in EXPECTED_COLUMNS.items():
         assert columns_of(conn, table) == expected, table
+    for current in CURRENT_TABLES:  # the fact's own columns, in its order
+        assert columns_of(conn, current) == EXPECTED_COLUMNS[current.removesuffix("_current")], current
     assert columns_of(conn, LEDGER) == [
         ("batch_key", "text", False),
         ("table_name", "text", False),

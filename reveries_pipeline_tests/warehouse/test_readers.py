@@ -26,12 +26,15 @@ from reveries_pipeline_tests.waiting import Worker, wait_until
 from reveries_pipeline_tests.warehouse.expected_schema import EXPECTED_FKS, foreign_keys_of
 from reveries_pipeline_tests.warehouse.frames import sales_frame, seed_dimensions
 
-CURRENT_SALES = "SELECT count(*) FROM fact_sales_order_current"
+# A BI reader's question: the current orders with their converted values, and their history.
+CURRENT_SALES = (
+    "SELECT count(*) FROM fact_sales_order_reporting AS r JOIN fact_sales_order AS f USING (sales_record_id)"
+)
 
 
 @contextmanager
 def open_reader(dsn: str, app: str = "bi-reader") -> Iterator[tuple[psycopg.Connection, int]]:
-    """A second session that has read the sales view in a REPEATABLE READ transaction left open, as BI
+    """A second session that has read the sales views in a REPEATABLE READ transaction left open, as BI
     tools and pg_dump do; yields it and the count it saw."""
     with psycopg.connect(dsn, autocommit=True, application_name=app) as reader:
         reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import psycopg
 
 from reveries_pipeline.warehouse import report
-from reveries_pipeline_tests.dashboard.warehouse_fixture import seed_warehouse
+from reveries_pipeline_tests.dashboard.warehouse_fixture import refresh_derived, seed_warehouse
 
 # The fixture's rows per table: dim_date spans 2023-01-01..2025-12-31 (365 + 366 + 365 = 1096 days);
 # 15 sales versions of 10 orders, 4 purchase versions, 14 payment versions, 3 ledger entries.
@@ -67,4 +67,5 @@ def test_top_designs_keeps_five(warehouse_dsn):
             " (111, '2024-04-01', '08:00', '2024-04-01', '08:00', 1, 1, 10, 1.00, 1, 5,"
             " '2024-09-01', '2024-09-02', 1)"
         )
+        refresh_derived(conn)
         assert report.top_designs(conn) == [*TOP_DESIGNS, ("Fern", 5, D("10.00"), 1)]

@@ -1,0 +1,252 @@
+"""What the dashboard reads instead of whole histories: the current-version tables and the pre-aggregates.
+
+Both are kept by the loader inside the load transaction, so a reader sees them move together with the
+facts, and a replayed batch (a no-op in the ledger) changes nothing here either:
+
+- `<fact>_current` holds the newest version of each natural id unless a deletion marker names that
+  version. After a load writes versions of some ids, or markers, only those ids are recomputed from
+  the fact's history (its version index), exactly as the old DISTINCT ON views defined them.
+- The `reporting_*` pre-aggregates (ddl.sql) sum the current rows by day or member and currency, in
+  native and converted values. A load applies the difference: the rows it removed from `_current`
+  count negatively, the rows it put there positively. A change of FX rates recomputes them whole.
+
+Only row-level locks: readers never wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES, STAR_TABLES
+
+REPORTING_CURRENCIES: tuple[str, ...] = ("GBP", "EUR", "USD")  # GBP first: the company reports in it
+
+# What a current row contributes: (units, value) over alias `c`. Payments have no units.
+_MEASURES: dict[str, tuple[str, str]] = {
+    "fact_sales_order": ("c.units_sold", "c.units_sold * c.unit_price"),
+    "fact_purchase_order": ("c.item_quantity", "c.item_quantity * c.item_unit_price"),
+    "fact_payment": ("0", "c.payment_amount"),
+}
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    table: str
+    fact: str
+    key: str  # with currency_id, the primary key
+    only: str = "true"  # which current rows it sums
+
+
+AGGREGATES: tuple[Aggregate, ...] = (
+    Aggregate("reporting_sales_by_day", "fact_sales_order", "created_date"),
+    Aggregate("reporting_sales_by_design", "fact_sales_order", "design_id"),
+    Aggregate("reporting_sales_by_staff", "fact_sales_order", "sales_staff_id"),
+    Aggregate("reporting_sales_by_counterparty", "fact_sales_order", "counterparty_id"),
+    Aggregate("reporting_purchases_by_day", "fact_purchase_order", "created_date"),
+    Aggregate("reporting_unpaid_payments_by_day", "fact_payment", "payment_date", "NOT c.paid"),
+)
+CURRENT_TABLES: tuple[str, ...] = tuple(f"{fact}_current" for fact in FACT_TABLES)
+DERIVED_TABLES: tuple[str, ...] = (*CURRENT_TABLES, *(a.table for a in AGGREGATES))
+
+_SETTINGS = {"work_mem": "256MB", "jit": "off"}  # a whole-history recompute sorts in memory
+
+
+def high_water(conn: psycopg.Connection, fact: str) -> int:
+    """The fact's highest record id: versions written after this are the ones to fold in."""
+    record_id = sql.Identifier(STAR_TABLES[fact].record_id)
+    return conn.execute(
+        sql.SQL("SELECT coalesce(max({}), 0) FROM {}").format(record_id, sql.Identifier(fact))
+    ).fetchone()[0]
+
+
+def after_fact_load(conn: psycopg.Connection, fact: str, since_record_id: int) -> None:
+    """Fold the versions written above `since_record_id` into `_current` and the pre-aggregates."""
+    _settings(conn)
+    if since_record_id == 0:  # the table was empty: recompute whole (faster than by difference)
+        _recompute_fact(conn, fact)
+        return
+    spec = STAR_TABLES[fact]
+    touched = sql.SQL("SELECT DISTINCT {id} FROM {fact} WHERE {rid} > {since}").format(
+        id=sql.Identifier(spec.natural_id),
+        fact=sql.Identifier(fact),
+        rid=sql.Identifier(spec.record_id),
+        since=sql.Literal(since_record_id),
+    )
+    _refresh_ids(conn, fact, touched)
+
+
+def after_marker_load(conn: psycopg.Connection) -> None:
+    """Drop from `_current` the rows a deletion marker now names (the newest version was deleted)."""
+    _settings(conn)
+    for fact in FACT_TABLES:
+        natural_id, version_date, version_time = (sql.Identifier(c) for c in STAR_TABLES[fact].key)
+        named = sql.SQL(
+            "SELECT c.{id} FROM {markers} AS d JOIN {current} AS c ON c.{id} = d.natural_id"
+            " AND c.{vd} = d.version_date AND c.{vt} = d.version_time WHERE d.star_table = {fact}"
+        ).format(
+            id=natural_id,
+            vd=version_date,
+            vt=version_time,
+            markers=sql.Identifier(DELETED_ROWS.name),
+            current=sql.Identifier(f"{fact}_current"),
+            fact=sql.Literal(fact),
+        )
+        _refresh_ids(conn, fact, named)
+
+
+def recompute_aggregates(conn: psycopg.Connection) -> None:
+    """Recompute every pre-aggregate from the current rows (after FX rates changed)."""
+    _settings(conn)
+    for aggregate in AGGREGATES:
+        conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(aggregate.table)))
+        conn.execute(_aggregate_insert(aggregate, sql.Identifier(f"{aggregate.fact}_current"), signed=False))
+
+
+def recompute_all(conn: psycopg.Connection) -> None:
+    """Recompute the current tables and the pre-aggregates from the facts (after a schema migration)."""
+    _settings(conn)
+    for fact in FACT_TABLES:
+        _recompute_fact(conn, fact)
+
+
+def _settings(conn: psycopg.Connection) -> None:
+    for name, value in _SETTINGS.items():
+        conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+
+def _recompute_fact(conn: psycopg.Connection, fact: str) -> None:
+    current = sql.Identifier(f"{fact}_current")
+    conn.execute(sql.SQL("DELETE FROM {}").format(current))
+    conn.execute(sql.SQL("INSERT INTO {} {}").format(current, newest_versions(fact, restrict=sql.SQL(""))))
+    for aggregate in AGGREGATES:
+        if aggregate.fact == fact:
+            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(aggregate.table)))
+            conn.execute(_aggregate_insert(aggregate, current, signed=False))
+
+
+def newest_versions(fact: str, restrict: sql.Composable) -> sql.Composed:
+    """The newest version of each id (of those `restrict` keeps), unless a marker names that version."""
+    spec = STAR_TABLES[fact]
+    natural_id, version_date, version_time = (sql.Identifier(c) for c in spec.key)
+    return sql.SQL(
+        """
+        SELECT v.* FROM (
+            SELECT DISTINCT ON (f.{id}) f.* FROM {fact} AS f {restrict}
+            ORDER BY f.{id}, f.{vd} DESC, f.{vt} DESC, f.{rid} DESC
+        ) AS v
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {markers} AS d
+            WHERE d.star_table = {name} AND d.natural_id = v.{id}
+              AND d.version_date = v.{vd} AND d.version_time = v.{vt}
+        )
+        """
+    ).format(
+        id=natural_id,
+        vd=version_date,
+        vt=version_time,
+        rid=sql.Identifier(spec.record_id),
+        fact=sql.Identifier(fact),
+        restrict=restrict,
+        markers=sql.Identifier(DELETED_ROWS.name),
+        name=sql.Literal(fact),
+    )
+
+
+def _refresh_ids(conn: psycopg.Connection, fact: str, touched_ids: sql.Composable) -> None:
+    """Recompute `_current` for the ids `touched_ids` selects; apply the difference to the aggregates."""
+    current = sql.Identifier(f"{fact}_current")
+    natural_id = sql.Identifier(STAR_TABLES[fact].natural_id)
+    touched, delta = sql.Identifier("reporting_touched_ids"), sql.Identifier("reporting_delta")
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} AS {}").format(touched, touched_ids))
+    if conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(touched)).fetchone()[0]:
+        conn.execute(sql.SQL("DROP TABLE {}").format(touched))
+        return
+    conn.execute(sql.SQL("ANALYZE {}").format(touched))
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} AS SELECT 0 AS sign, c.* FROM {} AS c LIMIT 0").format(delta, current))
+    conn.execute(
+        sql.SQL(
+            "WITH gone AS (DELETE FROM {current} AS c USING {touched} AS t WHERE c.{id} = t.{id} RETURNING c.*)"
+            " INSERT INTO {delta} SELECT -1, gone.* FROM gone"
+        ).format(current=current, touched=touched, id=natural_id, delta=delta)
+    )
+    restrict = sql.SQL("JOIN {} AS t ON t.{} = f.{}").format(touched, natural_id, natural_id)
+    conn.execute(
+        sql.SQL(
+            "WITH came AS (INSERT INTO {current} {newest} RETURNING *) INSERT INTO {delta} SELECT 1, came.* FROM came"
+        ).format(current=current, newest=newest_versions(fact, restrict), delta=delta)
+    )
+    for aggregate in AGGREGATES:
+        if aggregate.fact == fact:
+            _apply_difference(conn, aggregate, delta)
+    conn.execute(sql.SQL("DROP TABLE {}, {}").format(touched, delta))
+
+
+_MEASURE_COLUMNS = ("row_count", "units", "native_value", "value_gbp", "value_eur", "value_usd", "unconverted_rows")
+
+
+def _aggregate_insert(aggregate: Aggregate, source: sql.Composable, signed: bool) -> sql.Composed:
+    """INSERT the sums of `source`'s rows into the aggregate; with `signed`, each row counts `sign` times."""
+    units, value = _MEASURES[aggregate.fact]
+    sign = sql.SQL("c.sign" if signed else "1")
+    # Converted row by row at the created date's rate; no rate yet: counted in unconverted_rows instead.
+    measures = sql.SQL(
+        """
+        sum({sign}), sum({sign} * {units}), sum({sign} * {value}),
+        coalesce(sum({sign} * {value} * f.gbp_per_eur / f.units_per_eur), 0),
+        coalesce(sum({sign} * {value} / f.units_per_eur), 0),
+        coalesce(sum({sign} * {value} * f.usd_per_eur / f.units_per_eur), 0),
+        coalesce(sum({sign}) FILTER (WHERE f.currency_id IS NULL), 0)
+        """
+    ).format(sign=sign, units=sql.SQL(units), value=sql.SQL(value))
+    key = sql.Identifier(aggregate.key)
+    return sql.SQL(
+        "INSERT INTO {table} ({key}, currency_id, {columns})"
+        " SELECT c.{key}, c.currency_id, {measures} FROM {source} AS c"
+        " LEFT JOIN reporting_fx AS f ON f.currency_id = c.currency_id AND f.rate_day = c.created_date"
+        " WHERE {only} GROUP BY c.{key}, c.currency_id"
+    ).format(
+        table=sql.Identifier(aggregate.table),
+        key=key,
+        columns=sql.SQL(", ").join(map(sql.Identifier, _MEASURE_COLUMNS)),
+        measures=measures,
+        source=source,
+        only=sql.SQL(aggregate.only),
+    )
+
+
+def _apply_difference(conn: psycopg.Connection, aggregate: Aggregate, delta: sql.Identifier) -> None:
+    """Add the signed sums of `delta` to the aggregate, then drop the groups left with no rows."""
+    table, key = sql.Identifier(aggregate.table), sql.Identifier(aggregate.key)
+    add = sql.SQL(", ").join(
+        sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(c), table) for c in _MEASURE_COLUMNS
+    )
+    upsert = sql.SQL("{insert} ON CONFLICT ({key}, currency_id) DO UPDATE SET {add}").format(
+        insert=_aggregate_insert(aggregate, delta, signed=True), key=key, add=add
+    )
+    conn.execute(upsert)
+    conn.execute(
+        sql.SQL(
+            "DELETE FROM {table} AS a USING (SELECT DISTINCT {key}, currency_id FROM {delta}) AS d"
+            " WHERE a.{key} = d.{key} AND a.currency_id = d.currency_id AND a.row_count = 0"
+        ).format(table=table, key=key, delta=delta)
+    )
+
+
+def fill_new_tables(conn: psycopg.Connection) -> None:
+    """After a migration: fill a current table or pre-aggregate it created, if its source has rows."""
+    _settings(conn)
+    for fact in FACT_TABLES:
+        current = sql.Identifier(f"{fact}_current")
+        if _is_empty(conn, current) and not _is_empty(conn, sql.Identifier(fact)):
+            _recompute_fact(conn, fact)
+    for aggregate in AGGREGATES:
+        table, current = sql.Identifier(aggregate.table), sql.Identifier(f"{aggregate.fact}_current")
+        if _is_empty(conn, table) and not _is_empty(conn, current):
+            conn.execute(_aggregate_insert(aggregate, current, signed=False))
+
+
+def _is_empty(conn: psycopg.Connection, table: sql.Identifier) -> bool:
+    return conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(table)).fetchone()[0]
