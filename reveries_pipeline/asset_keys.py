@@ -12,6 +12,7 @@ from dagster import AssetKey
 RAW_GROUP = "raw"
 PROCESSED_GROUP = "processed"
 WAREHOUSE_GROUP = "warehouse"
+REFERENCE_GROUP = "reference"  # data from outside totesys (the ECB's FX rates), stored in the warehouse
 
 
 def raw_key(source_table: str) -> AssetKey:

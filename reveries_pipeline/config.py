@@ -15,6 +15,8 @@ WAREHOUSE_DSN = "WAREHOUSE_DSN"
 DASHBOARD_DSN = "DASHBOARD_DSN"
 INGESTION_BUCKET_URL = "INGESTION_BUCKET_URL"
 PROCESSED_BUCKET_URL = "PROCESSED_BUCKET_URL"
+# The folder (URL or local path) of the ECB's reference-rate files; unset locally = the bundled history.
+FX_RATES_URL = "FX_RATES_URL"
 # Where the embedded default keeps its PostgreSQL data and local buckets.
 REVERIES_HOME = "REVERIES_HOME"
 

@@ -1,4 +1,5 @@
-"""The Reveries code location: totesys -> raw (ingestion bucket) -> processed (parquet) -> warehouse.
+"""The Reveries code location: totesys -> raw (ingestion bucket) -> processed (parquet) -> warehouse,
+and the ECB's FX rates (reference) -> warehouse.
 
 Each stage exposes its own `Definitions` (assets, checks, jobs, sensors, schedules); this module
 merges them with the cross-stage jobs and the resources of the current deployment (environment.py).
@@ -11,12 +12,14 @@ from reveries_pipeline.ingestion import definitions as ingestion
 from reveries_pipeline.jobs import etl_job, rebuild_job
 from reveries_pipeline.operations import definitions as operations
 from reveries_pipeline.processing import definitions as processing
+from reveries_pipeline.reference import definitions as reference
 from reveries_pipeline.warehouse import definitions as warehouse
 
 # Modules, not their `defs`: Dagster allows one Definitions object at module scope.
 defs = Definitions.merge(
     ingestion.defs,
     processing.defs,
+    reference.defs,
     warehouse.defs,
     operations.defs,
     Definitions(jobs=[etl_job, rebuild_job], resources=build_resources()),

@@ -20,6 +20,7 @@ from dagster import EnvVar
 from dagster_aws.s3 import S3Resource
 
 from reveries_pipeline.config import (
+    FX_RATES_URL,
     INGESTION_BUCKET_URL,
     PROCESSED_BUCKET_URL,
     TOTESYS_DSN,
@@ -29,8 +30,11 @@ from reveries_pipeline.config import (
 from reveries_pipeline.ingestion.capture_mode import TOTESYS_CAPTURE, TotesysCapture, capture_mode
 from reveries_pipeline.io_managers.parquet import ProcessedParquetIOManager
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
+from reveries_pipeline.reference import ecb
+from reveries_pipeline.reference.assets import FxRatesSource
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.resources.object_store import DEFAULT_S3_ATTEMPTS
+from reveries_pipeline.warehouse.fx_rates_store import FxRatesIOManager
 
 
 class Deployment(StrEnum):
@@ -114,4 +118,9 @@ def build_resources(env: Mapping[str, str] = os.environ) -> dict:
         "processed_lake": processed_lake,
         "raw_io_manager": RawBatchIOManager(store=ingestion_lake),
         "processed_io_manager": ProcessedParquetIOManager(store=processed_lake),
+        # Locally the ECB history bundled offline; elsewhere the ECB's own files unless FX_RATES_URL says.
+        "fx_rates_source": FxRatesSource(
+            base_url=_set(env, FX_RATES_URL) or ("" if not required else ecb.ECB_BASE_URL)
+        ),
+        "fx_rates_io_manager": FxRatesIOManager(warehouse=warehouse),
     }

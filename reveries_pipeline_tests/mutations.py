@@ -52,6 +52,12 @@ MUTATIONS: dict[str, Mutation] = {
         "extra == missing == 0",
         f"{_WT}::test_current_table_check_fails_when_a_current_row_is_not_the_newest_version",
     ),
+    "fx_rate_for_every_created_date": _always_passes(
+        _W,
+        "not missing",
+        "reveries_pipeline_tests/warehouse/test_fx_coverage.py"
+        "::test_fx_coverage_check_warns_naming_each_created_date_without_a_rate",
+    ),
     "primary_key_unique": _always_passes(
         _P, "dupes.height == 0", f"{_PT}::test_a_dimension_key_emitted_twice_fails_primary_key_unique"
     ),

@@ -36,6 +36,14 @@ def check_specs() -> list[AssetCheckSpec]:
                 "touched, as recomputed from the history.",
             )
         )
+        specs.append(
+            AssetCheckSpec(
+                "fx_rate_for_every_created_date",
+                asset=warehouse_key(fact),
+                description="Every (currency, created date) of a current row has an FX rate, so the reporting "
+                "currency totals leave nothing out (warns: the newest day's rates arrive the next night).",
+            )
+        )
     return specs
 
 
@@ -46,6 +54,7 @@ def evaluate_checks(wh_conn, src_conn, since_record_ids: Mapping[str, int]) -> I
     for fact in FACT_TABLES:
         yield orphan_keys(wh_conn, fact, since_record_ids[fact])
         yield current_matches_history(wh_conn, fact, since_record_ids[fact])
+        yield fx_rate_coverage(wh_conn, fact)
 
 
 def _count(conn, query: sql.Composable) -> int:
@@ -175,4 +184,25 @@ def current_matches_history(conn, fact: str, since_record_id: int = 0) -> AssetC
         passed=extra == missing == 0,
         severity=AssetCheckSeverity.ERROR,
         metadata={"rows_not_current": MetadataValue.int(extra), "current_rows_missing": MetadataValue.int(missing)},
+    )
+
+
+def fx_rate_coverage(conn, fact: str) -> AssetCheckResult:
+    """The (created date, currency) pairs of `fact`'s current rows without a rate: read from the
+    pre-aggregate by created date (one row per day and currency), never from the history."""
+    missing = reporting.created_dates_without_rate(conn, fact)
+    metadata = {"pairs_without_rate": MetadataValue.int(len(missing))}
+    if missing:
+        first, last = missing[0][0], missing[-1][0]
+        metadata["first_missing"] = MetadataValue.json([f"{day} {code}" for day, code in missing[:10]])
+        metadata["fix"] = MetadataValue.text(
+            "dagster asset materialize -m reveries_pipeline.definitions --select reference/fx_rates "
+            f"--partition-range {first}...{last}"
+        )
+    return AssetCheckResult(
+        asset_key=warehouse_key(fact),
+        check_name="fx_rate_for_every_created_date",
+        passed=not missing,
+        severity=AssetCheckSeverity.WARN,
+        metadata=metadata,
     )

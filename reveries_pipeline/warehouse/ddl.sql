@@ -299,6 +299,18 @@ CREATE TABLE IF NOT EXISTS reporting_purchases_by_day (
     unconverted_rows BIGINT NOT NULL,
     PRIMARY KEY (created_date, currency_id)
 );
+CREATE TABLE IF NOT EXISTS reporting_payments_by_day (
+    created_date DATE NOT NULL,
+    currency_id      INT NOT NULL,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    native_value     NUMERIC NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL,
+    PRIMARY KEY (created_date, currency_id)
+);
 CREATE TABLE IF NOT EXISTS reporting_unpaid_payments_by_day (
     payment_date DATE NOT NULL,
     currency_id      INT NOT NULL,

@@ -46,8 +46,11 @@ AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate("reporting_sales_by_staff", "fact_sales_order", "sales_staff_id"),
     Aggregate("reporting_sales_by_counterparty", "fact_sales_order", "counterparty_id"),
     Aggregate("reporting_purchases_by_day", "fact_purchase_order", "created_date"),
+    Aggregate("reporting_payments_by_day", "fact_payment", "created_date"),
     Aggregate("reporting_unpaid_payments_by_day", "fact_payment", "payment_date", "NOT c.paid"),
 )
+# Per fact, the aggregate by (created_date, currency): which days' rates its rows need.
+BY_CREATED_DATE: dict[str, str] = {a.fact: a.table for a in AGGREGATES if a.key == "created_date"}
 CURRENT_TABLES: tuple[str, ...] = tuple(f"{fact}_current" for fact in FACT_TABLES)
 DERIVED_TABLES: tuple[str, ...] = (*CURRENT_TABLES, *(a.table for a in AGGREGATES))
 
@@ -95,6 +98,18 @@ def after_marker_load(conn: psycopg.Connection) -> None:
             fact=sql.Literal(fact),
         )
         _refresh_ids(conn, fact, named)
+
+
+def created_dates_without_rate(conn: psycopg.Connection, fact: str) -> list[tuple[str, str]]:
+    """(created date, currency code) pairs of `fact`'s current rows that have no FX rate, oldest first."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT a.created_date::text, coalesce(c.currency_code, a.currency_id::text) FROM {} AS a"
+            " LEFT JOIN dim_currency AS c ON c.currency_id = a.currency_id"
+            " WHERE a.unconverted_rows > 0 ORDER BY a.created_date, 2"
+        ).format(sql.Identifier(BY_CREATED_DATE[fact]))
+    ).fetchall()
+    return [(day, code) for day, code in rows]
 
 
 def recompute_aggregates(conn: psycopg.Connection) -> None:

@@ -29,11 +29,14 @@ class EcbServer:
         self.url = url
         self.requested: list[str] = []
         self._failures: dict[str, int] = {}
+        self._failures_left: dict[str, int] = {}
         self._replacements: dict[str, bytes] = {}
 
-    def fail(self, path: str, status: int) -> None:
-        """Answer `path` (relative to the base URL) with HTTP `status` from now on."""
+    def fail(self, path: str, status: int, times: int | None = None) -> None:
+        """Answer `path` (relative to the base URL) with HTTP `status` from now on, or `times` times."""
         self._failures[path.lstrip("/")] = status
+        if times is not None:
+            self._failures_left[path.lstrip("/")] = times
 
     def serve(self, path: str, content: bytes | Path) -> None:
         """Answer `path` with `content` (bytes, or a file's) instead of the folder's file."""
@@ -41,6 +44,7 @@ class EcbServer:
 
     def reset(self) -> None:
         self._failures.clear()
+        self._failures_left.clear()
         self._replacements.clear()
 
 
@@ -54,6 +58,10 @@ class _Handler(SimpleHTTPRequestHandler):
         self.state.requested.append(path)
         if path in self.state._failures:
             self.send_error(self.state._failures[path])
+            if path in self.state._failures_left:
+                self.state._failures_left[path] -= 1
+                if not self.state._failures_left[path]:
+                    del self.state._failures[path], self.state._failures_left[path]
         elif path in self.state._replacements:
             body = self.state._replacements[path]
             self.send_response(200)

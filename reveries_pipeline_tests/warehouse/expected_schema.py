@@ -155,6 +155,7 @@ REPORTING_TABLES = {
     "reporting_sales_by_staff",
     "reporting_sales_by_counterparty",
     "reporting_purchases_by_day",
+    "reporting_payments_by_day",
     "reporting_unpaid_payments_by_day",
 }
 FX_TABLE = "reveries_fx_rate"
