@@ -77,6 +77,7 @@ def main() -> None:
     Configuration (unset means the embedded default under .reveries/):
       TOTESYS_DSN, WAREHOUSE_DSN         libpq URIs (a unix-socket ?host=/path works)
       DASHBOARD_DSN                      the dashboard's read-only role (reveries warehouse dashboard-role)
+      FX_RATES_URL                       the ECB's rate files (unset: the history bundled offline)
       INGESTION_BUCKET_URL, PROCESSED_BUCKET_URL   s3://bucket[/prefix] or a local directory
       AWS_ENDPOINT_URL, AWS_REGION       for S3-compatible endpoints
     """
