@@ -5,7 +5,11 @@ parameters are psycopg placeholders (percent, parenthesised name, s). Every filt
 NULL or the empty string as "no filter", so the same text runs in psql with variables:
 
     python -m reveries_pipeline.dashboard.queries --psql sales_by_month \
-        | psql "$WAREHOUSE_DSN" -v date_from= -v date_to= -v currency=GBP
+        | psql "$DASHBOARD_DSN" -v date_from= -v date_to= -v currency= -v reporting_currency=EUR
+
+Money is never summed across currencies: with no currency filter a query shows values converted into
+`reporting_currency` (GBP, EUR or USD; REPORTING_CURRENCIES), with a filter the native values of that
+currency; a `shown_in` column says which.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Any
 
 import polars as pl
 import psycopg
+
+from reveries_pipeline.warehouse.reporting import DERIVED_TABLES, REPORTING_CURRENCIES
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +70,7 @@ def psql_text(name: str) -> str:
 
 
 def _normalise(value: Any) -> Any:
-    # "all" (any case) in the currency filter means no filter.
+    # "all" (any case) in the currency filter means no filter; in reporting_currency, the default (GBP).
     if isinstance(value, str) and value.strip().lower() in ("", "all"):
         return None
     return value
@@ -75,7 +81,11 @@ def _params(name: str, given: dict[str, Any]) -> dict[str, Any]:
     unknown = set(given) - set(wanted)
     if unknown:
         raise TypeError(f"query {name!r} takes no parameter(s) {sorted(unknown)}; it takes {list(wanted)}")
-    return {p: _normalise(given.get(p)) for p in wanted}
+    bound = {p: _normalise(given.get(p)) for p in wanted}
+    reporting = bound.get("reporting_currency")
+    if reporting is not None and str(reporting).upper() not in REPORTING_CURRENCIES:
+        raise ValueError(f"reporting_currency {reporting!r} is not one of {', '.join(REPORTING_CURRENCIES)}")
+    return bound
 
 
 def _frame(columns: list[str], rows: list[tuple]) -> pl.DataFrame:
@@ -111,27 +121,15 @@ def timed_query(conn: psycopg.Connection, name: str, **params: Any) -> Timed:
     return Timed(name, _frame(columns, rows), seconds)
 
 
-def apply_indexes(conn: psycopg.Connection) -> bool:
-    """Create the dashboard's read indexes if absent; False (logged) if that could not be done now."""
-    text = resources.files("reveries_pipeline.dashboard").joinpath("indexes.sql").read_text()
-    try:
-        with conn.transaction():
-            # Never queue behind a running load for long; try again at the next start.
-            conn.execute("SET LOCAL lock_timeout = '3s'")
-            conn.execute(text)
-        return True
-    except psycopg.Error as exc:
-        log.warning("dashboard indexes not applied: %s", exc)
-        return False
+# What the queries read besides the dimensions: a warehouse built before these existed is not ready
+# until its next load migrates it (the dashboard's role is read-only).
+READ_RELATIONS: tuple[str, ...] = (*DERIVED_TABLES, "reporting_fx", "reveries_load_ledger")
 
 
 def warehouse_ready(conn: psycopg.Connection) -> bool:
-    """True when the warehouse schema (facts, views, ledger) exists."""
+    """True when the warehouse schema the queries read (current tables, pre-aggregates, ledger) exists."""
     row = conn.execute(
-        "SELECT to_regclass('fact_sales_order_current') IS NOT NULL"
-        " AND to_regclass('fact_purchase_order_current') IS NOT NULL"
-        " AND to_regclass('fact_payment_current') IS NOT NULL"
-        " AND to_regclass('reveries_load_ledger') IS NOT NULL"
+        "SELECT bool_and(to_regclass(name) IS NOT NULL) FROM unnest(%s::text[]) AS name", (list(READ_RELATIONS),)
     ).fetchone()
     return bool(row and row[0])
 

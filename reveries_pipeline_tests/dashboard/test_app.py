@@ -7,9 +7,10 @@ from __future__ import annotations
 import psycopg_pool
 import pytest
 import streamlit as st
+from psycopg.conninfo import make_conninfo
 from streamlit.testing.v1 import AppTest
 
-from reveries_pipeline.dashboard import server
+from reveries_pipeline.dashboard import queries, server
 from reveries_pipeline_tests.dashboard.test_browser import ALL_CURRENCIES, GBP, USD
 
 
@@ -47,6 +48,20 @@ def test_headline_follows_the_currency_filter(app):
     assert headline(at) == USD
 
 
+def test_the_reporting_currency_converts_the_headline_and_labels_it(app):
+    at = app.run()
+    # 2024-02-28's order (104) has no rate yet: the page says so under the converted headline
+    assert any("1 order without an FX rate" in c.value for c in at.caption), [c.value for c in at.caption]
+    at.selectbox(key="reporting_currency").set_value("EUR").run()
+    # in EUR: 909.090909 + 34.883721 + 45.926334 + 26.701878 + 73.868883 + 38.551402 + 58.173357
+    # + 269.005848 + 1399.090591 (each order / its day's units per euro; rounded once)
+    assert headline(at) == {"Sales value (EUR)": "2,855.29", "Orders": "10", "Units sold": "2,312"}
+    # filtered to one currency, the figures are native whatever the reporting currency
+    at.selectbox(key="currency").set_value("USD").run()
+    assert headline(at) == USD
+    assert not any("without an FX rate" in c.value for c in at.caption)
+
+
 def test_currency_preset_in_the_url(app):
     app.query_params["currency"] = "GBP"
     assert headline(app.run()) == GBP
@@ -75,3 +90,23 @@ def test_an_unknown_currency_in_the_address_falls_back_without_a_traceback(app):
     at = app.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="currency").value == "All"
+
+
+def test_a_panel_cancelled_by_the_statement_timeout_is_named_and_the_rest_renders(seeded, app, monkeypatch):
+    # the dashboard's role has a statement_timeout; here one panel's query outlasts it, for real
+    monkeypatch.setenv("DASHBOARD_DSN", make_conninfo(seeded, options="-c statement_timeout=1000"))
+    original = queries.load_query
+
+    def slow_staff_leaderboard(name: str) -> str:
+        text = original(name)
+        if name != "staff_leaderboard":
+            return text
+        return f"SELECT slow.* FROM ({text.rstrip().rstrip(';')}\n) AS slow, pg_sleep(30)"
+
+    monkeypatch.setattr(queries, "load_query", slow_staff_leaderboard)
+    at = app.run()
+    assert not at.exception, [e.value for e in at.exception]
+    [error] = at.error
+    assert error.value.startswith("Staff leaderboard: the warehouse took too long to answer")
+    assert headline(at) == ALL_CURRENCIES
+    assert at.number_input(key="order_id").value == 100  # the panels after it rendered too

@@ -32,15 +32,19 @@ SCREENSHOT = REPO / ".reveries" / "screenshots" / "dashboard.png"  # .reveries/ 
 
 
 # The headline figures, worked out by hand from the current sales versions (test_figures_by_hand.py
-# lists them) and written the way the page shows money (two decimals) and counts, with separators.
+# lists them with their GBP values) and written the way the page shows money (two decimals) and counts,
+# with separators. With currency "All" the value is converted into the reporting currency (GBP by default).
 ALL_CURRENCIES = {
-    # 1000 + 30 + 50 + 22.75 + 99 + 80 + 33 + 50 + 230 + 1200; 10 orders; 1000+12+5+7+100+4+30+1+1150+3
-    "Sales value": "2,794.75",
+    # 800 + 30 + 39.358868 + 22.75 + 63.305633 + 33 + 50 + 230 + 1200 (order 104 has no rate yet); 10 orders;
+    # 1000+12+5+7+100+4+30+1+1150+3 units
+    "Sales value (GBP)": "2,468.41",
     "Orders": "10",
     "Units sold": "2,312",
 }
-USD = {"Sales value": "1,229.00", "Orders": "4", "Units sold": "1,109"}  # 100, 102, 104, 105: 1000+50+99+80
-GBP = {"Sales value": "1,565.75", "Orders": "6", "Units sold": "1,203"}  # 30 + 22.75 + 33 + 50 + 230 + 1200
+# native: 100, 102, 104, 105: 1000+50+99+80
+USD = {"Sales value (USD)": "1,229.00", "Orders": "4", "Units sold": "1,109"}
+# native: 30 + 22.75 + 33 + 50 + 230 + 1200
+GBP = {"Sales value (GBP)": "1,565.75", "Orders": "6", "Units sold": "1,203"}
 
 
 def running_in_ci() -> bool:
@@ -81,7 +85,8 @@ def _assert_headline(page, expected: dict[str, str]) -> None:
 
 
 def _wait_rendered(page) -> None:
-    page.get_by_text("Query timings").wait_for(timeout=60_000)
+    # .last: during a rerun the previous run's expander can still be on the page beside the new one
+    page.get_by_text("Query timings").last.wait_for(timeout=60_000)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
 
 
@@ -117,7 +122,9 @@ def test_dashboard_headline_follows_filters(chromium, dashboard, tmp_path):
             _assert_headline(page, ALL_CURRENCIES)
 
             # pick one currency in the sidebar selectbox
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Currency").click()
+            # (has_text would also match "Reporting currency")
+            sidebar_selects = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
+            sidebar_selects.filter(has=page.get_by_text("Currency", exact=True)).click()
             page.get_by_role("option", name="USD", exact=True).click()
             _assert_headline(page, USD)
             _wait_rendered(page)

@@ -90,6 +90,44 @@ PAYMENTS = [
     ),
     (14, 312, date(2024, 1, 1), date(2024, 1, 1), time(9), 12, 3, D("5.00"), 1, 1, False, AS_OF),
 ]
+# Euro reference rates, hand-chosen (not the ECB's): rate_day -> (rate_date, units of GBP and of USD one
+# euro buys). EUR is 1 on every day. A weekend or TARGET holiday carries the latest earlier rate forward
+# and says so in rate_date (2024-01-20 and 2024-02-03 are Saturdays, 2024-01-01 and 2024-05-01 TARGET
+# holidays). 2024-02-28, the created date of order 104 (99.00 USD), deliberately has NO rate: its value
+# is left out of converted figures and counted as unconverted.
+RATES: dict[date, tuple[date, Decimal, Decimal]] = {
+    date(2023, 4, 25): (date(2023, 4, 25), D("0.88"), D("1.10")),
+    date(2023, 12, 29): (date(2023, 12, 29), D("0.86905"), D("1.1050")),
+    date(2024, 1, 1): (date(2023, 12, 29), D("0.86905"), D("1.1050")),  # payments' created date
+    date(2024, 1, 5): (date(2024, 1, 5), D("0.8600"), D("1.0900")),
+    date(2024, 1, 10): (date(2024, 1, 10), D("0.8588"), D("1.0987")),
+    date(2024, 1, 19): (date(2024, 1, 19), D("0.8570"), D("1.0887")),
+    date(2024, 1, 20): (date(2024, 1, 19), D("0.8570"), D("1.0887")),
+    date(2024, 2, 2): (date(2024, 2, 2), D("0.8520"), D("1.0800")),
+    date(2024, 2, 3): (date(2024, 2, 2), D("0.8520"), D("1.0800")),
+    date(2024, 2, 9): (date(2024, 2, 9), D("0.8540"), D("1.0784")),
+    date(2024, 2, 10): (date(2024, 2, 9), D("0.8540"), D("1.0784")),
+    date(2024, 3, 1): (date(2024, 3, 1), D("0.8570"), D("1.0830")),
+    date(2024, 3, 15): (date(2024, 3, 15), D("0.8560"), D("1.0890")),
+    date(2024, 4, 2): (date(2024, 4, 2), D("0.8595"), D("1.0752")),
+    date(2024, 4, 19): (date(2024, 4, 19), D("0.8550"), D("1.0650")),
+    date(2024, 4, 20): (date(2024, 4, 19), D("0.8550"), D("1.0650")),
+    date(2024, 4, 25): (date(2024, 4, 25), D("0.8577"), D("1.0700")),
+    date(2024, 4, 30): (date(2024, 4, 30), D("0.8564"), D("1.0665")),
+    date(2024, 5, 1): (date(2024, 4, 30), D("0.8564"), D("1.0665")),
+}
+UNRATED_DAY = date(2024, 2, 28)
+
+
+def rate_rows(rates: dict[date, tuple[date, Decimal, Decimal]]) -> list[tuple[str, date, date, Decimal]]:
+    """RATES as reveries_fx_rate rows: (currency_code, rate_day, rate_date, units_per_eur)."""
+    return [
+        row
+        for day, (rate_date, gbp, usd) in rates.items()
+        for row in (("GBP", day, rate_date, gbp), ("USD", day, rate_date, usd), ("EUR", day, rate_date, D(1)))
+    ]
+
+
 LEDGER = [
     ("batch/1", "fact_sales_order", 15, datetime(2024, 6, 1, 10, 0, tzinfo=UTC)),
     ("batch/2", "fact_payment", 14, datetime(2024, 6, 2, 11, 30, tzinfo=UTC)),
@@ -145,6 +183,7 @@ def seed_warehouse(dsn: str, *, ledger: bool = True) -> None:
                 "INSERT INTO fact_payment VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 PAYMENTS,
             )
+            cur.executemany("INSERT INTO reveries_fx_rate VALUES (%s, %s, %s, %s)", rate_rows(RATES))
             if ledger:
                 cur.executemany("INSERT INTO reveries_load_ledger VALUES (%s, %s, %s, %s)", LEDGER)
             for table, col in (

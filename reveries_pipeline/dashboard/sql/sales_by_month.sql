@@ -1,24 +1,30 @@
--- sales_by_month: what is the sales value by month, per currency?
--- Answers: per calendar month of created_date and currency_code, the sales value
--- (units_sold * unit_price), orders and units over fact_sales_order_current.
--- Parameters (NULL or empty = no bound):
+-- sales_by_month: what is the sales value by month?
+-- Answers: per calendar month of created_date, the sales value, orders and units of the current sales
+-- orders, read from reporting_sales_by_day (the current orders summed by created date and currency).
+-- With no currency filter: one series, converted into the reporting currency at each order's
+-- created-date rate, and unconverted_orders counts the month's orders whose date has no rate yet (left
+-- out of the value). With a currency filter: that currency's native series. shown_in names the currency
+-- shown. Never a sum of different currencies; rounded once, at the end.
+-- Parameters (NULL or empty = no bound / no filter):
 --   date_from, date_to  inclusive bounds on created_date (date)
 --   currency            a currency_code such as GBP (text)
--- Filters are written so that a NULL parameter folds away at plan time, and rows are aggregated
--- by key before dimensions are joined: the planner cannot estimate filters on the DISTINCT ON view.
-SELECT a.month, c.currency_code, a.sales_value, a.orders, a.units_sold
-FROM (
-    SELECT date_trunc('month', s.created_date)::date AS month,
-           s.currency_id,
-           sum(s.units_sold * s.unit_price)         AS sales_value,
-           count(*)                                 AS orders,
-           sum(s.units_sold)                        AS units_sold
-    FROM fact_sales_order_current AS s
-    WHERE (NULLIF(%(date_from)s::text, '') IS NULL OR s.created_date >= NULLIF(%(date_from)s::text, '')::date)
-      AND (NULLIF(%(date_to)s::text, '') IS NULL OR s.created_date <= NULLIF(%(date_to)s::text, '')::date)
-      AND (NULLIF(%(currency)s::text, '') IS NULL
-           OR s.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text))
-    GROUP BY 1, 2
-) AS a
-JOIN dim_currency AS c ON c.currency_id = a.currency_id
-ORDER BY a.month, c.currency_code;
+--   reporting_currency  GBP, EUR or USD (text; NULL or empty = GBP)
+SELECT date_trunc('month', a.created_date)::date                                          AS month,
+       round(sum(CASE
+           WHEN NULLIF(%(currency)s::text, '') IS NOT NULL THEN a.native_value
+           WHEN COALESCE(NULLIF(upper(%(reporting_currency)s::text), ''), 'GBP') = 'GBP' THEN a.value_gbp
+           WHEN upper(%(reporting_currency)s::text) = 'EUR' THEN a.value_eur
+           WHEN upper(%(reporting_currency)s::text) = 'USD' THEN a.value_usd END), 2)     AS sales_value,
+       sum(a.row_count)::bigint                                                           AS orders,
+       sum(a.units)::bigint                                                               AS units_sold,
+       COALESCE(NULLIF(%(currency)s::text, ''),
+                NULLIF(upper(%(reporting_currency)s::text), ''), 'GBP')                   AS shown_in,
+       CASE WHEN NULLIF(%(currency)s::text, '') IS NULL
+            THEN sum(a.unconverted_rows) ELSE 0 END::bigint                               AS unconverted_orders
+FROM reporting_sales_by_day AS a
+WHERE (NULLIF(%(date_from)s::text, '') IS NULL OR a.created_date >= NULLIF(%(date_from)s::text, '')::date)
+  AND (NULLIF(%(date_to)s::text, '') IS NULL OR a.created_date <= NULLIF(%(date_to)s::text, '')::date)
+  AND (NULLIF(%(currency)s::text, '') IS NULL
+       OR a.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text))
+GROUP BY 1
+ORDER BY 1;

@@ -1,39 +1,70 @@
 -- staff_leaderboard: which sales staff sell the most, and in which departments are they?
--- Answers: per sales staff member (with department and location), the sales value
--- (units_sold * unit_price), orders and units over fact_sales_order_current, ranked by value
--- (rank 1 = highest; ties share a rank, listed by staff_id); one page of rows, each carrying
--- total_rows (the row count before paging). Staff deleted at the source (a dim_staff deletion
--- marker in reveries_deleted_rows) are left out.
--- Parameters (NULL or empty = no bound):
+-- Answers: per sales staff member (with department and location), the sales value, orders and units
+-- of the current sales orders, ranked by value (rank 1 = highest; ties share a rank, listed by
+-- staff_id); one page of rows, each carrying total_rows (the row count before paging). Staff deleted
+-- at the source (a dim_staff deletion marker in reveries_deleted_rows) are left out.
+-- With no date bound the figures come from reporting_sales_by_staff (the current orders summed by staff member and
+-- currency); with a date bound, from the current orders of the range (fact_sales_order_current, by
+-- its created_date index) converted the same way. Only one of the two is read: a NULL bound folds the
+-- other away at plan time (queries are never prepared).
+-- With no currency filter, sales_value is converted into the reporting currency at each order's
+-- created-date rate, and unconverted_orders counts the orders whose date has no rate yet (left out of
+-- the value). With a currency filter it is that currency's native value. shown_in names the currency
+-- shown. Never a sum of different currencies; summed unrounded, rounded once at the end.
+-- Parameters (NULL or empty = no bound / no filter):
 --   date_from, date_to  inclusive bounds on created_date (date)
 --   currency            a currency_code such as GBP (text)
+--   reporting_currency  GBP, EUR or USD (text; NULL or empty = GBP)
 --   limit, offset       the page: at most limit rows after skipping offset rows (int)
--- Filters are written so that a NULL parameter folds away at plan time, and rows are aggregated
--- by key before dimensions are joined: the planner cannot estimate filters on the DISTINCT ON view.
-SELECT rank() OVER (ORDER BY a.sales_value DESC)  AS rank,
+WITH members AS (
+    -- No date bound: the pre-aggregate, whole.
+    SELECT a.sales_staff_id, a.currency_id, a.row_count, a.units, a.native_value, a.value_gbp, a.value_eur,
+           a.value_usd, a.unconverted_rows
+    FROM reporting_sales_by_staff AS a
+    WHERE NULLIF(%(date_from)s::text, '') IS NULL AND NULLIF(%(date_to)s::text, '') IS NULL
+    UNION ALL
+    -- A date bound: the current orders of the range, converted as the pre-aggregate converts them.
+    SELECT s.sales_staff_id, s.currency_id, 1, s.units_sold, s.units_sold * s.unit_price,
+           COALESCE(s.units_sold * s.unit_price * f.gbp_per_eur / f.units_per_eur, 0),
+           COALESCE(s.units_sold * s.unit_price / f.units_per_eur, 0),
+           COALESCE(s.units_sold * s.unit_price * f.usd_per_eur / f.units_per_eur, 0),
+           CASE WHEN f.currency_id IS NULL THEN 1 ELSE 0 END
+    FROM fact_sales_order_current AS s
+    LEFT JOIN reporting_fx AS f ON f.currency_id = s.currency_id AND f.rate_day = s.created_date
+    WHERE (NULLIF(%(date_from)s::text, '') IS NOT NULL OR NULLIF(%(date_to)s::text, '') IS NOT NULL)
+      AND (NULLIF(%(date_from)s::text, '') IS NULL OR s.created_date >= NULLIF(%(date_from)s::text, '')::date)
+      AND (NULLIF(%(date_to)s::text, '') IS NULL OR s.created_date <= NULLIF(%(date_to)s::text, '')::date)
+), totals AS (
+    SELECT m.sales_staff_id,
+           sum(CASE
+               WHEN NULLIF(%(currency)s::text, '') IS NOT NULL THEN m.native_value
+               WHEN COALESCE(NULLIF(upper(%(reporting_currency)s::text), ''), 'GBP') = 'GBP' THEN m.value_gbp
+               WHEN upper(%(reporting_currency)s::text) = 'EUR' THEN m.value_eur
+               WHEN upper(%(reporting_currency)s::text) = 'USD' THEN m.value_usd END) AS value,
+           sum(m.units)::bigint           AS units_sold,
+           sum(m.row_count)::bigint       AS orders,
+           CASE WHEN NULLIF(%(currency)s::text, '') IS NULL
+                THEN sum(m.unconverted_rows) ELSE 0 END::bigint AS unconverted_orders
+    FROM members AS m
+    WHERE NULLIF(%(currency)s::text, '') IS NULL
+       OR m.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text)
+    GROUP BY m.sales_staff_id
+)
+SELECT rank() OVER (ORDER BY round(a.value, 2) DESC) AS rank,
        st.staff_id,
        st.first_name || ' ' || st.last_name       AS staff_name,
        st.department_name,
        st.location,
-       a.sales_value,
+       round(a.value, 2)                          AS sales_value,
        a.orders,
        a.units_sold,
+       COALESCE(NULLIF(%(currency)s::text, ''), NULLIF(upper(%(reporting_currency)s::text), ''), 'GBP') AS shown_in,
+       a.unconverted_orders,
        count(*) OVER ()                           AS total_rows
-FROM (
-    SELECT s.sales_staff_id,
-           sum(s.units_sold * s.unit_price) AS sales_value,
-           count(*)                         AS orders,
-           sum(s.units_sold)                AS units_sold
-    FROM fact_sales_order_current AS s
-    WHERE (NULLIF(%(date_from)s::text, '') IS NULL OR s.created_date >= NULLIF(%(date_from)s::text, '')::date)
-      AND (NULLIF(%(date_to)s::text, '') IS NULL OR s.created_date <= NULLIF(%(date_to)s::text, '')::date)
-      AND (NULLIF(%(currency)s::text, '') IS NULL
-           OR s.currency_id IN (SELECT currency_id FROM dim_currency WHERE currency_code = %(currency)s::text))
-    GROUP BY s.sales_staff_id
-) AS a
+FROM totals AS a
 JOIN dim_staff AS st ON st.staff_id = a.sales_staff_id
 WHERE NOT EXISTS (SELECT 1 FROM reveries_deleted_rows AS x
                   WHERE x.star_table = 'dim_staff' AND x.natural_id = st.staff_id)
-ORDER BY a.sales_value DESC, st.staff_id
+ORDER BY round(a.value, 2) DESC, st.staff_id
 LIMIT NULLIF(%(limit)s::text, '')::bigint
 OFFSET COALESCE(NULLIF(%(offset)s::text, '')::bigint, 0);
