@@ -85,6 +85,13 @@ MUTATIONS: dict[str, Mutation] = {
         "return []",
         ("reveries_pipeline_tests/warehouse/test_report.py",),
     ),
+    # the dashboard's pre-aggregates, kept by difference: a load that overwrote instead of adding
+    "pre_aggregates_overwritten": Mutation(
+        "reveries_pipeline/warehouse/reporting.py",
+        'sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}")',
+        'sql.SQL("{0} = EXCLUDED.{0} + 0 * {1}.{0}")',
+        ("reveries_pipeline_tests/warehouse/test_reporting.py",),
+    ),
 }
 
 

@@ -200,11 +200,11 @@ def _refresh_ids(conn: psycopg.Connection, fact: str, touched_ids: sql.Composabl
     conn.execute(sql.SQL("DROP TABLE {}, {}").format(touched, delta))
 
 
-_MEASURE_COLUMNS = ("row_count", "units", "native_value", "value_gbp", "value_eur", "value_usd", "unconverted_rows")
+MEASURE_COLUMNS = ("row_count", "units", "native_value", "value_gbp", "value_eur", "value_usd", "unconverted_rows")
 
 
-def _aggregate_insert(aggregate: Aggregate, source: sql.Composable, signed: bool) -> sql.Composed:
-    """INSERT the sums of `source`'s rows into the aggregate; with `signed`, each row counts `sign` times."""
+def aggregate_rows(aggregate: Aggregate, source: sql.Composable, signed: bool = False) -> sql.Composed:
+    """The aggregate's rows summed from `source` (current rows; with `signed`, each counts `sign` times)."""
     units, value = _MEASURES[aggregate.fact]
     sign = sql.SQL("c.sign" if signed else "1")
     # Converted row by row at the created date's rate; no rate yet: counted in unconverted_rows instead.
@@ -219,17 +219,19 @@ def _aggregate_insert(aggregate: Aggregate, source: sql.Composable, signed: bool
     ).format(sign=sign, units=sql.SQL(units), value=sql.SQL(value))
     key = sql.Identifier(aggregate.key)
     return sql.SQL(
-        "INSERT INTO {table} ({key}, currency_id, {columns})"
-        " SELECT c.{key}, c.currency_id, {measures} FROM {source} AS c"
+        "SELECT c.{key}, c.currency_id, {measures} FROM {source} AS c"
         " LEFT JOIN reporting_fx AS f ON f.currency_id = c.currency_id AND f.rate_day = c.created_date"
         " WHERE {only} GROUP BY c.{key}, c.currency_id"
-    ).format(
+    ).format(key=key, measures=measures, source=source, only=sql.SQL(aggregate.only))
+
+
+def _aggregate_insert(aggregate: Aggregate, source: sql.Composable, signed: bool) -> sql.Composed:
+    """INSERT the sums of `source`'s rows into the aggregate."""
+    return sql.SQL("INSERT INTO {table} ({key}, currency_id, {columns}) {rows}").format(
         table=sql.Identifier(aggregate.table),
-        key=key,
-        columns=sql.SQL(", ").join(map(sql.Identifier, _MEASURE_COLUMNS)),
-        measures=measures,
-        source=source,
-        only=sql.SQL(aggregate.only),
+        key=sql.Identifier(aggregate.key),
+        columns=sql.SQL(", ").join(map(sql.Identifier, MEASURE_COLUMNS)),
+        rows=aggregate_rows(aggregate, source, signed),
     )
 
 
@@ -237,7 +239,7 @@ def _apply_difference(conn: psycopg.Connection, aggregate: Aggregate, delta: sql
     """Add the signed sums of `delta` to the aggregate, then drop the groups left with no rows."""
     table, key = sql.Identifier(aggregate.table), sql.Identifier(aggregate.key)
     add = sql.SQL(", ").join(
-        sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(c), table) for c in _MEASURE_COLUMNS
+        sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(c), table) for c in MEASURE_COLUMNS
     )
     upsert = sql.SQL("{insert} ON CONFLICT ({key}, currency_id) DO UPDATE SET {add}").format(
         insert=_aggregate_insert(aggregate, delta, signed=True), key=key, add=add

@@ -2,8 +2,9 @@
 
 - every source row's current version is in its fact table, once; no version appears twice;
 - no fact or dimension id the source doesn't have;
-- the `_current` views give one row per id, and it is the source's current version, with its values;
+- the `_current` tables give one row per id, and it is the source's current version, with its values;
 - every dimension holds exactly the source's ids, with the source's values;
+- every pre-aggregate the loader keeps by difference equals its sums recomputed from the `_current` tables;
 - the load ledger has no duplicate batch keys.
 
 `excluded` names source rows the case made invalid on purpose, as {(source table, id)}: their current
@@ -12,7 +13,10 @@ version must NOT be in the warehouse (they are rejected or held back), and nothi
 
 from __future__ import annotations
 
+import psycopg
+
 from reveries_pipeline_tests.faults.harness import FaultWorld
+from reveries_pipeline_tests.warehouse.aggregates_oracle import aggregate_mismatches
 
 # source table -> (fact, natural id, last-updated time column, value columns compared source = warehouse)
 FACTS = {
@@ -92,12 +96,18 @@ def _dimension_problems(world: FaultWorld, dim: str, excluded: set[tuple[str, in
     return problems[:20]
 
 
+def _aggregate_problems(world: FaultWorld) -> list[str]:
+    with psycopg.connect(world.warehouse_dsn) as conn:
+        return aggregate_mismatches(conn)
+
+
 def warehouse_problems(world: FaultWorld, excluded: set[tuple[str, int]] = frozenset()) -> list[str]:
     problems: list[str] = []
     for source in FACTS:
         problems += _fact_problems(world, source, set(excluded))
     for dim in DIMENSIONS:
         problems += _dimension_problems(world, dim, set(excluded))
+    problems += _aggregate_problems(world)
     ((keys, distinct),) = world.warehouse("SELECT count(*), count(DISTINCT batch_key) FROM reveries_load_ledger")
     if keys != distinct:
         problems.append(f"ledger: {keys} rows for {distinct} batch keys")
