@@ -263,6 +263,17 @@ CREATE TABLE IF NOT EXISTS reporting_sales_by_design (
     unconverted_rows BIGINT NOT NULL,
     PRIMARY KEY (design_id, currency_id)
 );
+-- Sales by design over every currency, converted only (a native sum would mix currencies): top
+-- designs with no currency filter read ~one row per design.
+CREATE TABLE IF NOT EXISTS reporting_sales_by_design_converted (
+    design_id        INT PRIMARY KEY,
+    row_count        BIGINT NOT NULL,
+    units            BIGINT NOT NULL,
+    value_gbp        NUMERIC NOT NULL,
+    value_eur        NUMERIC NOT NULL,
+    value_usd        NUMERIC NOT NULL,
+    unconverted_rows BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS reporting_sales_by_staff (
     sales_staff_id INT NOT NULL,
     currency_id      INT NOT NULL,

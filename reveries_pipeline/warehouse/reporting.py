@@ -33,17 +33,32 @@ _MEASURES: dict[str, tuple[str, str]] = {
 }
 
 
+MEASURE_COLUMNS = ("row_count", "units", "native_value", "value_gbp", "value_eur", "value_usd", "unconverted_rows")
+
+
 @dataclass(frozen=True)
 class Aggregate:
     table: str
     fact: str
-    key: str  # with currency_id, the primary key
+    key: str  # with currency_id (when by_currency), the primary key
     only: str = "true"  # which current rows it sums
+    # False: summed over every currency, so only the converted values (a native sum would mix currencies)
+    by_currency: bool = True
+
+    @property
+    def group(self) -> tuple[str, ...]:
+        return (self.key, "currency_id") if self.by_currency else (self.key,)
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return MEASURE_COLUMNS if self.by_currency else tuple(c for c in MEASURE_COLUMNS if c != "native_value")
 
 
 AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate("reporting_sales_by_day", "fact_sales_order", "created_date"),
     Aggregate("reporting_sales_by_design", "fact_sales_order", "design_id"),
+    # Top designs over every currency: ~1 row per design instead of one per design and currency.
+    Aggregate("reporting_sales_by_design_converted", "fact_sales_order", "design_id", by_currency=False),
     Aggregate("reporting_sales_by_staff", "fact_sales_order", "sales_staff_id"),
     Aggregate("reporting_sales_by_counterparty", "fact_sales_order", "counterparty_id"),
     Aggregate("reporting_purchases_by_day", "fact_purchase_order", "created_date"),
@@ -51,7 +66,7 @@ AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate("reporting_unpaid_payments_by_day", "fact_payment", "payment_date", "NOT c.paid"),
 )
 # Per fact, the aggregate by (created_date, currency): which days' rates its rows need.
-BY_CREATED_DATE: dict[str, str] = {a.fact: a.table for a in AGGREGATES if a.key == "created_date"}
+BY_CREATED_DATE: dict[str, str] = {a.fact: a.table for a in AGGREGATES if a.key == "created_date" and a.by_currency}
 CURRENT_TABLES: tuple[str, ...] = tuple(f"{fact}_current" for fact in FACT_TABLES)
 DERIVED_TABLES: tuple[str, ...] = (*CURRENT_TABLES, *(a.table for a in AGGREGATES))
 
@@ -200,56 +215,67 @@ def _refresh_ids(conn: psycopg.Connection, fact: str, touched_ids: sql.Composabl
     conn.execute(sql.SQL("DROP TABLE {}, {}").format(touched, delta))
 
 
-MEASURE_COLUMNS = ("row_count", "units", "native_value", "value_gbp", "value_eur", "value_usd", "unconverted_rows")
+# Each measure's sum over the rows of `c` (each counting `sign` times), converted row by row at the
+# created date's rate (`f`); a row without a rate is counted in unconverted_rows instead.
+_SUMS = {
+    "row_count": "sum({sign})",
+    "units": "sum({sign} * {units})",
+    "native_value": "sum({sign} * {value})",
+    "value_gbp": "coalesce(sum({sign} * {value} * f.gbp_per_eur / f.units_per_eur), 0)",
+    "value_eur": "coalesce(sum({sign} * {value} / f.units_per_eur), 0)",
+    "value_usd": "coalesce(sum({sign} * {value} * f.usd_per_eur / f.units_per_eur), 0)",
+    "unconverted_rows": "coalesce(sum({sign}) FILTER (WHERE f.currency_id IS NULL), 0)",
+}
 
 
 def aggregate_rows(aggregate: Aggregate, source: sql.Composable, signed: bool = False) -> sql.Composed:
     """The aggregate's rows summed from `source` (current rows; with `signed`, each counts `sign` times)."""
     units, value = _MEASURES[aggregate.fact]
-    sign = sql.SQL("c.sign" if signed else "1")
-    # Converted row by row at the created date's rate; no rate yet: counted in unconverted_rows instead.
-    measures = sql.SQL(
-        """
-        sum({sign}), sum({sign} * {units}), sum({sign} * {value}),
-        coalesce(sum({sign} * {value} * f.gbp_per_eur / f.units_per_eur), 0),
-        coalesce(sum({sign} * {value} / f.units_per_eur), 0),
-        coalesce(sum({sign} * {value} * f.usd_per_eur / f.units_per_eur), 0),
-        coalesce(sum({sign}) FILTER (WHERE f.currency_id IS NULL), 0)
-        """
-    ).format(sign=sign, units=sql.SQL(units), value=sql.SQL(value))
-    key = sql.Identifier(aggregate.key)
+    parts = {"sign": sql.SQL("c.sign" if signed else "1"), "units": sql.SQL(units), "value": sql.SQL(value)}
+    measures = sql.SQL(", ").join(sql.SQL(_SUMS[m]).format(**parts) for m in aggregate.measures)
+    group = sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(k)) for k in aggregate.group)
     return sql.SQL(
-        "SELECT c.{key}, c.currency_id, {measures} FROM {source} AS c"
+        "SELECT {group}, {measures} FROM {source} AS c"
         " LEFT JOIN reporting_fx AS f ON f.currency_id = c.currency_id AND f.rate_day = c.created_date"
-        " WHERE {only} GROUP BY c.{key}, c.currency_id"
-    ).format(key=key, measures=measures, source=source, only=sql.SQL(aggregate.only))
+        " WHERE {only} GROUP BY {group}"
+    ).format(group=group, measures=measures, source=source, only=sql.SQL(aggregate.only))
+
+
+def aggregate_columns(aggregate: Aggregate) -> sql.Composed:
+    """The aggregate's columns, in aggregate_rows' order."""
+    return sql.SQL(", ").join(map(sql.Identifier, (*aggregate.group, *aggregate.measures)))
 
 
 def _aggregate_insert(aggregate: Aggregate, source: sql.Composable, signed: bool) -> sql.Composed:
     """INSERT the sums of `source`'s rows into the aggregate."""
-    return sql.SQL("INSERT INTO {table} ({key}, currency_id, {columns}) {rows}").format(
+    return sql.SQL("INSERT INTO {table} ({columns}) {rows}").format(
         table=sql.Identifier(aggregate.table),
-        key=sql.Identifier(aggregate.key),
-        columns=sql.SQL(", ").join(map(sql.Identifier, MEASURE_COLUMNS)),
+        columns=aggregate_columns(aggregate),
         rows=aggregate_rows(aggregate, source, signed),
     )
 
 
 def _apply_difference(conn: psycopg.Connection, aggregate: Aggregate, delta: sql.Identifier) -> None:
     """Add the signed sums of `delta` to the aggregate, then drop the groups left with no rows."""
-    table, key = sql.Identifier(aggregate.table), sql.Identifier(aggregate.key)
+    table = sql.Identifier(aggregate.table)
+    group = [sql.Identifier(k) for k in aggregate.group]
     add = sql.SQL(", ").join(
-        sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(c), table) for c in MEASURE_COLUMNS
+        sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(c), table) for c in aggregate.measures
     )
-    upsert = sql.SQL("{insert} ON CONFLICT ({key}, currency_id) DO UPDATE SET {add}").format(
-        insert=_aggregate_insert(aggregate, delta, signed=True), key=key, add=add
+    upsert = sql.SQL("{insert} ON CONFLICT ({group}) DO UPDATE SET {add}").format(
+        insert=_aggregate_insert(aggregate, delta, signed=True), group=sql.SQL(", ").join(group), add=add
     )
     conn.execute(upsert)
     conn.execute(
         sql.SQL(
-            "DELETE FROM {table} AS a USING (SELECT DISTINCT {key}, currency_id FROM {delta}) AS d"
-            " WHERE a.{key} = d.{key} AND a.currency_id = d.currency_id AND a.row_count = 0"
-        ).format(table=table, key=key, delta=delta)
+            "DELETE FROM {table} AS a USING (SELECT DISTINCT {group} FROM {delta}) AS d"
+            " WHERE {match} AND a.row_count = 0"
+        ).format(
+            table=table,
+            group=sql.SQL(", ").join(group),
+            delta=delta,
+            match=sql.SQL(" AND ").join(sql.SQL("a.{0} = d.{0}").format(k) for k in group),
+        )
     )
 
 

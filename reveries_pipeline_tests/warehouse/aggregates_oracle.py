@@ -12,10 +12,8 @@ def aggregate_mismatches(conn: psycopg.Connection) -> list[str]:
     """Each pre-aggregate against its sums recomputed from the `_current` tables."""
     problems = []
     for aggregate in reporting.AGGREGATES:
-        kept = sql.SQL("SELECT {}, currency_id, {} FROM {}").format(
-            sql.Identifier(aggregate.key),
-            sql.SQL(", ").join(map(sql.Identifier, reporting.MEASURE_COLUMNS)),
-            sql.Identifier(aggregate.table),
+        kept = sql.SQL("SELECT {} FROM {}").format(
+            reporting.aggregate_columns(aggregate), sql.Identifier(aggregate.table)
         )
         recomputed = reporting.aggregate_rows(aggregate, sql.Identifier(f"{aggregate.fact}_current"))
         query = sql.SQL(

@@ -152,6 +152,7 @@ CURRENT_TABLES = {"fact_sales_order_current", "fact_purchase_order_current", "fa
 REPORTING_TABLES = {
     "reporting_sales_by_day",
     "reporting_sales_by_design",
+    "reporting_sales_by_design_converted",
     "reporting_sales_by_staff",
     "reporting_sales_by_counterparty",
     "reporting_purchases_by_day",
