@@ -73,6 +73,10 @@ def _normalise(value: Any) -> Any:
     # "all" (any case) in the currency filter means no filter; in reporting_currency, the default (GBP).
     if isinstance(value, str) and value.strip().lower() in ("", "all"):
         return None
+    # Dates travel as ISO text: the SQL casts every filter from text, and a text constant folds at plan
+    # time (so a date range uses the created_date index), where a date parameter's ::text cast does not.
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
