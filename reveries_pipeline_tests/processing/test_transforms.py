@@ -201,8 +201,8 @@ def parse_warehouse_ddl() -> dict[str, list[tuple[str, str, bool]]]:
     text = WAREHOUSE_DDL.read_text()
     tables: dict[str, list[tuple[str, str, bool]]] = {}
     for name, body in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", text, re.S):
-        if not (name.startswith("dim_") or name.startswith("fact_")):
-            continue  # the load ledger is no processed table
+        if not (name.startswith("dim_") or name.startswith("fact_")) or name.endswith("_current"):
+            continue  # the load ledger and the loader's current tables are no processed tables
         cols = []
         for line in body.strip().splitlines():
             line = line.strip().rstrip(",")
