@@ -269,13 +269,20 @@ def _print_warehouse_summary() -> None:
     top = Table(
         "design",
         "id",
-        "sales value",
+        "sales value (GBP)",
         "orders",
-        title="Top five designs by sales value, last 12 months (current order versions)",
+        title="Top five designs by sales value in GBP, last 12 months (current order versions)",
     )
-    for name, design_id, value, orders in designs:
+    for name, design_id, value, orders, _ in designs:
         top.add_row(name, str(design_id), f"{value:,.2f}", f"{orders:,}")
     console.print(top)
+    without_rate = sum(row[4] for row in designs)
+    if without_rate:
+        console.print(
+            f"{without_rate:,} of these orders have no FX rate for their created date yet and are left out of "
+            "the GBP values; fill the rates with: reveries demo (embedded), or dagster asset materialize "
+            "-m reveries_pipeline.definitions --select reference/fx_rates --partition-range FIRST...LAST"
+        )
 
 
 @main.command()
