@@ -293,8 +293,12 @@ def order_history_panel(reporting_currency: str) -> None:
 st.title("Reveries · totesys warehouse")
 
 with POOL.connection() as _conn:
-    ready = q.warehouse_ready(_conn)
-if not ready:
+    schema = q.schema_state(_conn)
+if schema == "outdated":
+    st.markdown("**The warehouse schema is older than this dashboard** — the next load migrates it.")
+    st.info("Load the warehouse (e.g. `reveries run --job warehouse_job`), then reload this page.")
+    st.stop()
+if schema == "missing":
     st.markdown("**Warehouse never loaded** — the warehouse schema does not exist yet.")
     st.info("Run the pipeline (e.g. `reveries run`) to build and load the warehouse, then reload this page.")
     st.stop()

@@ -29,6 +29,7 @@ import polars as pl
 import psycopg
 
 from reveries_pipeline.warehouse.reporting import DERIVED_TABLES, REPORTING_CURRENCIES
+from reveries_pipeline.warehouse.schema import installed_schema_version
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +133,18 @@ READ_RELATIONS: tuple[str, ...] = (*DERIVED_TABLES, "reporting_fx", "reveries_lo
 
 def warehouse_ready(conn: psycopg.Connection) -> bool:
     """True when the warehouse schema the queries read (current tables, pre-aggregates, ledger) exists."""
+    return schema_state(conn) == "ready"
+
+
+def schema_state(conn: psycopg.Connection) -> str:
+    """ "ready"; "outdated" when an older warehouse schema is there (the next load migrates it, the
+    read-only dashboard can't); "missing" when nothing was ever loaded."""
     row = conn.execute(
         "SELECT bool_and(to_regclass(name) IS NOT NULL) FROM unnest(%s::text[]) AS name", (list(READ_RELATIONS),)
     ).fetchone()
-    return bool(row and row[0])
+    if row and row[0]:
+        return "ready"
+    return "missing" if installed_schema_version(conn) is None else "outdated"
 
 
 def format_money(value: Decimal | float | int | None) -> str:

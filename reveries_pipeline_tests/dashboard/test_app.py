@@ -4,6 +4,7 @@ literals the browser test reads from the real page). In-process, so coverage mea
 
 from __future__ import annotations
 
+import psycopg
 import psycopg_pool
 import pytest
 import streamlit as st
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from reveries_pipeline.dashboard import queries, server
 from reveries_pipeline_tests.dashboard.test_browser import ALL_CURRENCIES, GBP, USD
+from reveries_pipeline_tests.dashboard.warehouse_fixture import seed_warehouse
 
 
 @pytest.fixture
@@ -110,3 +112,27 @@ def test_a_panel_cancelled_by_the_statement_timeout_is_named_and_the_rest_render
     assert error.value.startswith("Staff leaderboard: the warehouse took too long to answer")
     assert headline(at) == ALL_CURRENCIES
     assert at.number_input(key="order_id").value == 100  # the panels after it rendered too
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        # built by older code: a version recorded, a table this dashboard reads not there yet
+        (
+            "INSERT INTO reveries_schema_version (version) VALUES ('older');"
+            " DROP TABLE reporting_sales_by_design_converted",
+            "older than this dashboard",
+        ),
+        ("DROP TABLE reveries_schema_version, reporting_sales_by_design_converted", "never loaded"),
+    ],
+)
+def test_a_warehouse_the_dashboard_cannot_read_yet_says_what_to_run(app, make_database, monkeypatch, change, says):
+    dsn = make_database("dash")
+    seed_warehouse(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(change)
+    monkeypatch.setenv("DASHBOARD_DSN", dsn)
+    at = app.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert says in " ".join(m.value for m in at.markdown)
+    assert "reveries run" in at.info[0].value
