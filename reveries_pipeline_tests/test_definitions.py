@@ -27,11 +27,14 @@ def test_definitions_hold_the_three_stages_jobs_schedule_and_sensors():
     assert {f"{stage}/{t}" for stage in ("processed", "warehouse") for t in STAR_TABLE_NAMES} <= keys
     # plus the deletion markers beside the reference schema, processed and loaded
     assert {"processed/reveries_deleted_rows", "warehouse/reveries_deleted_rows"} <= keys
-    assert len(keys) == 35  # every key tells its stage: raw/, processed/, warehouse/
+    # and the ECB's FX rates, a daily-partitioned reference asset stored in the warehouse
+    assert "reference/fx_rates" in keys
+    assert len(keys) == 36  # every key tells its stage: raw/, processed/, warehouse/, reference/
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert groups == {"raw", "processed", "warehouse"}
-    for job in ("ingestion_job", "processing_job", "warehouse_job", "etl_job"):
+    assert groups == {"raw", "processed", "warehouse", "reference"}
+    for job in ("ingestion_job", "processing_job", "warehouse_job", "etl_job", "fx_rates_job"):
         assert defs.resolve_job_def(job)
+    assert defs.resolve_schedule_def("fx_rates_schedule").cron_schedule == "30 0 * * *"
     assert defs.resolve_schedule_def("ingestion_schedule").cron_schedule == "*/10 * * * *"
     assert defs.resolve_schedule_def("deleted_rows_schedule").cron_schedule == "17 * * * *"
     for sensor in (

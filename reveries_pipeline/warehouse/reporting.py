@@ -296,12 +296,15 @@ def _is_empty(conn: psycopg.Connection, table: sql.Identifier) -> bool:
     return conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(table)).fetchone()[0]
 
 
-def created_date_bounds(conn: psycopg.Connection) -> tuple[date, date] | None:
-    """The first and last created date of any current order or payment (None when there are none):
-    the days the reporting currency needs rates for."""
-    union = sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT min(created_date), max(created_date) FROM {}").format(sql.Identifier(table))
+def days_without_rates(conn: psycopg.Connection, earliest: date, latest: date) -> list[date]:
+    """The days within [earliest, latest] that a current order or payment was created on and that have
+    no stored rate, in order: what an FX backfill must fill."""
+    union = sql.SQL(" UNION ").join(
+        sql.SQL("SELECT created_date FROM {} WHERE unconverted_rows > 0").format(sql.Identifier(table))
         for table in BY_CREATED_DATE.values()
     )
-    first, last = conn.execute(sql.SQL("SELECT min(lo), max(hi) FROM ({}) AS b(lo, hi)").format(union)).fetchone()
-    return None if first is None else (first, last)
+    rows = conn.execute(
+        sql.SQL("SELECT created_date FROM ({}) AS d WHERE created_date BETWEEN %s AND %s ORDER BY 1").format(union),
+        (earliest, latest),
+    ).fetchall()
+    return [day for (day,) in rows]
