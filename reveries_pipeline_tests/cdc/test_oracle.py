@@ -86,6 +86,8 @@ def _assert_both_modes(pipe: Pipeline, script: ChangeScript) -> None:
     assert marked == [("dim_design", script.doomed_design), ("fact_payment", payment)]
 
 
+# Each mode on one kind of bucket (logical: local, poll: S3): what they check is the capture, not the store.
+@pytest.mark.parametrize("bucket_kind", ["local"], indirect=True)
 def test_logical_mode_holds_every_committed_change_in_order(seeded_source, warehouse_dsn, ingestion_store,
                                                            processed_store, capture_for):  # fmt: skip
     pipe = Pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store, capture_for(CaptureMode.LOGICAL))
@@ -118,6 +120,7 @@ def test_logical_mode_holds_every_committed_change_in_order(seeded_source, wareh
     _assert_both_modes(pipe, script)
 
 
+@pytest.mark.parametrize("bucket_kind", ["s3"], indirect=True)
 def test_poll_mode_sees_the_last_version_and_deletes_once_reconciled(seeded_source, warehouse_dsn, ingestion_store,
                                                                      processed_store, capture_for):  # fmt: skip
     pipe = Pipeline(seeded_source, warehouse_dsn, ingestion_store, processed_store, capture_for(CaptureMode.POLL))
