@@ -131,9 +131,10 @@ def created_dates_without_rate(conn: psycopg.Connection, fact: str) -> list[tupl
 def recompute_aggregates(conn: psycopg.Connection) -> None:
     """Recompute every pre-aggregate from the current rows (after FX rates changed)."""
     _settings(conn)
-    for aggregate in AGGREGATES:
-        conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(aggregate.table)))
-        conn.execute(_aggregate_insert(aggregate, sql.Identifier(f"{aggregate.fact}_current"), signed=False))
+    for fact in FACT_TABLES:
+        for aggregate in _of(fact):
+            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(aggregate.table)))
+        _fold(conn, fact, sql.Identifier(f"{fact}_current"), signed=False)
 
 
 def recompute_all(conn: psycopg.Connection) -> None:
@@ -152,10 +153,9 @@ def _recompute_fact(conn: psycopg.Connection, fact: str) -> None:
     current = sql.Identifier(f"{fact}_current")
     conn.execute(sql.SQL("DELETE FROM {}").format(current))
     conn.execute(sql.SQL("INSERT INTO {} {}").format(current, newest_versions(fact, restrict=sql.SQL(""))))
-    for aggregate in AGGREGATES:
-        if aggregate.fact == fact:
-            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(aggregate.table)))
-            conn.execute(_aggregate_insert(aggregate, current, signed=False))
+    for aggregate in _of(fact):
+        conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(aggregate.table)))
+    _fold(conn, fact, current, signed=False)
 
 
 def newest_versions(fact: str, restrict: sql.Composable) -> sql.Composed:
@@ -209,9 +209,7 @@ def _refresh_ids(conn: psycopg.Connection, fact: str, touched_ids: sql.Composabl
             "WITH came AS (INSERT INTO {current} {newest} RETURNING *) INSERT INTO {delta} SELECT 1, came.* FROM came"
         ).format(current=current, newest=newest_versions(fact, restrict), delta=delta)
     )
-    for aggregate in AGGREGATES:
-        if aggregate.fact == fact:
-            _apply_difference(conn, aggregate, delta)
+    _fold(conn, fact, delta, signed=True)
     conn.execute(sql.SQL("DROP TABLE {}, {}").format(touched, delta))
 
 
@@ -246,35 +244,75 @@ def aggregate_columns(aggregate: Aggregate) -> sql.Composed:
     return sql.SQL(", ").join(map(sql.Identifier, (*aggregate.group, *aggregate.measures)))
 
 
-def _aggregate_insert(aggregate: Aggregate, source: sql.Composable, signed: bool) -> sql.Composed:
-    """INSERT the sums of `source`'s rows into the aggregate."""
-    return sql.SQL("INSERT INTO {table} ({columns}) {rows}").format(
-        table=sql.Identifier(aggregate.table),
-        columns=aggregate_columns(aggregate),
-        rows=aggregate_rows(aggregate, source, signed),
+def _of(fact: str) -> list[Aggregate]:
+    return [a for a in AGGREGATES if a.fact == fact]
+
+
+def _fold(conn: psycopg.Connection, fact: str, source: sql.Identifier, signed: bool) -> None:
+    """Add the sums of `source`'s rows to each of the fact's aggregates (inserted fresh, or with `signed`
+    added to what they hold). The aggregates over every row share one pass: one join to the rates and one
+    conversion per row, grouped by GROUPING SETS; an aggregate over some rows only sums on its own."""
+    shared = [a for a in _of(fact) if a.only == "true"]
+    if shared:
+        sums = sql.Identifier("reporting_sums")
+        conn.execute(sql.SQL("CREATE TEMP TABLE {} AS {}").format(sums, _grouping_sets(shared, source, signed)))
+        for aggregate in shared:
+            rows = sql.SQL("SELECT {} FROM {} WHERE grouping_id = {}").format(
+                aggregate_columns(aggregate), sums, sql.Literal(_grouping_id(shared, aggregate))
+            )
+            _store(conn, aggregate, rows, signed)
+        conn.execute(sql.SQL("DROP TABLE {}").format(sums))
+    for aggregate in _of(fact):
+        if aggregate.only != "true":
+            _store(conn, aggregate, aggregate_rows(aggregate, source, signed), signed)
+
+
+def _key_columns(aggregates: list[Aggregate]) -> list[str]:
+    return list(dict.fromkeys(column for a in aggregates for column in a.group))
+
+
+def _grouping_id(aggregates: list[Aggregate], aggregate: Aggregate) -> int:
+    """What GROUPING(all key columns) returns for `aggregate`'s grouping set (a bit per column left out)."""
+    columns = _key_columns(aggregates)
+    return sum(1 << (len(columns) - 1 - i) for i, column in enumerate(columns) if column not in aggregate.group)
+
+
+def _grouping_sets(aggregates: list[Aggregate], source: sql.Identifier, signed: bool) -> sql.Composed:
+    units, value = _MEASURES[aggregates[0].fact]
+    parts = {"sign": sql.SQL("c.sign" if signed else "1"), "units": sql.SQL(units), "value": sql.SQL(value)}
+    columns = sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(k)) for k in _key_columns(aggregates))
+    sets = sql.SQL(", ").join(
+        sql.SQL("({})").format(sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(k)) for k in a.group))
+        for a in aggregates
     )
+    measures = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(sql.SQL(_SUMS[m]).format(**parts), sql.Identifier(m)) for m in MEASURE_COLUMNS
+    )
+    return sql.SQL(
+        "SELECT {columns}, GROUPING({columns}) AS grouping_id, {measures} FROM {source} AS c"
+        " LEFT JOIN reporting_fx AS f ON f.currency_id = c.currency_id AND f.rate_day = c.created_date"
+        " GROUP BY GROUPING SETS ({sets})"
+    ).format(columns=columns, measures=measures, source=source, sets=sets)
 
 
-def _apply_difference(conn: psycopg.Connection, aggregate: Aggregate, delta: sql.Identifier) -> None:
-    """Add the signed sums of `delta` to the aggregate, then drop the groups left with no rows."""
+def _store(conn: psycopg.Connection, aggregate: Aggregate, rows: sql.Composable, signed: bool) -> None:
+    """Insert `rows` into the aggregate; with `signed`, add them to the groups it holds and drop the
+    groups left with no rows."""
     table = sql.Identifier(aggregate.table)
-    group = [sql.Identifier(k) for k in aggregate.group]
+    insert = sql.SQL("INSERT INTO {} ({}) {}").format(table, aggregate_columns(aggregate), rows)
+    if not signed:
+        conn.execute(insert)
+        return
+    group = sql.SQL(", ").join(map(sql.Identifier, aggregate.group))
     add = sql.SQL(", ").join(
         sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(c), table) for c in aggregate.measures
     )
-    upsert = sql.SQL("{insert} ON CONFLICT ({group}) DO UPDATE SET {add}").format(
-        insert=_aggregate_insert(aggregate, delta, signed=True), group=sql.SQL(", ").join(group), add=add
-    )
-    conn.execute(upsert)
+    conn.execute(sql.SQL("{} ON CONFLICT ({}) DO UPDATE SET {}").format(insert, group, add))
     conn.execute(
-        sql.SQL(
-            "DELETE FROM {table} AS a USING (SELECT DISTINCT {group} FROM {delta}) AS d"
-            " WHERE {match} AND a.row_count = 0"
-        ).format(
+        sql.SQL("DELETE FROM {table} AS a USING ({rows}) AS d WHERE {match} AND a.row_count = 0").format(
             table=table,
-            group=sql.SQL(", ").join(group),
-            delta=delta,
-            match=sql.SQL(" AND ").join(sql.SQL("a.{0} = d.{0}").format(k) for k in group),
+            rows=rows,
+            match=sql.SQL(" AND ").join(sql.SQL("a.{0} = d.{0}").format(sql.Identifier(k)) for k in aggregate.group),
         )
     )
 
@@ -289,7 +327,7 @@ def fill_new_tables(conn: psycopg.Connection) -> None:
     for aggregate in AGGREGATES:
         table, current = sql.Identifier(aggregate.table), sql.Identifier(f"{aggregate.fact}_current")
         if _is_empty(conn, table) and not _is_empty(conn, current):
-            conn.execute(_aggregate_insert(aggregate, current, signed=False))
+            _store(conn, aggregate, aggregate_rows(aggregate, current), signed=False)
 
 
 def _is_empty(conn: psycopg.Connection, table: sql.Identifier) -> bool:
