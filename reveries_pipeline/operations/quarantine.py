@@ -151,15 +151,8 @@ def quarantine_object(store: ObjectStore, key: str, stage: str, reason: str, for
         recapture=recapture,
     )
     _put_if_absent(store, f"{target}.json", json.dumps(asdict(record), indent=1).encode())
-    _delete_exactly(store, key)
+    store.delete(key)
     return record
-
-
-def _delete_exactly(store: ObjectStore, key: str) -> None:
-    listed = [o.key for o in store.list_objects(key)]
-    if listed != [key]:  # batch keys are never prefixes of one another; refuse if that ever changes
-        raise QuarantineError(f"refusing to delete {key!r}: it prefixes other objects {listed}")
-    store.delete_prefix(key)
 
 
 def quarantined(store: ObjectStore) -> list[dict]:

@@ -143,8 +143,8 @@ class _Backend(Protocol):
     def get(self, key: str, check_size: Callable[[int], None]) -> bytes | None: ...
     def read_tail(self, key: str, nbytes: int) -> tuple[bytes, int] | None: ...
     def copy_head(self, key: str, stop: int, out: BinaryIO) -> None: ...
-    def download(self, key: str, path: Path) -> None: ...
     def list(self, prefix: str, start_after: str | None) -> Iterator[ObjectInfo]: ...
+    def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
 
 
@@ -205,9 +205,6 @@ class _LocalBackend:
         with open(self._path(key), "rb") as file:
             _copy_exactly(file, out, stop)
 
-    def download(self, key: str, path: Path) -> None:
-        shutil.copyfile(self._path(key), path)
-
     def list(self, prefix: str, start_after: str | None) -> Iterator[ObjectInfo]:
         # Keys are listed in the same lexicographic order as S3 returns them.
         base = self.root
@@ -227,6 +224,9 @@ class _LocalBackend:
                 if key.startswith(prefix) and (start_after is None or key > start_after):
                     found.append(ObjectInfo(key, full.stat().st_size))
         return iter(sorted(found, key=lambda o: o.key))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def delete_prefix(self, prefix: str) -> int:
         keys = [o.key for o in self.list(prefix, None)]
@@ -309,9 +309,6 @@ class _S3Backend:
         with closing(response["Body"]) as body:
             _copy_exactly(body, out, stop)
 
-    def download(self, key: str, path: Path) -> None:
-        self.client.download_file(self.bucket, self._k(key), str(path))
-
     def list(self, prefix: str, start_after: str | None) -> Iterator[ObjectInfo]:
         # StartAfter makes each listing cost O(new keys) when keys sort in write order.
         kwargs = {"Bucket": self.bucket, "Prefix": self._k(prefix)}
@@ -320,6 +317,9 @@ class _S3Backend:
         for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"][len(self.prefix) :], obj["Size"])
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._k(key))
 
     def delete_prefix(self, prefix: str) -> int:
         keys = [o.key for o in self.list(prefix, None)]
@@ -448,13 +448,14 @@ class ObjectStore(ConfigurableResource):
         backend = self._backend
         return backend._path(key) if isinstance(backend, _LocalBackend) else None
 
-    def download(self, key: str, path: Path) -> None:
-        self._backend.download(key, path)
-
     def list_objects(self, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:
         """Objects whose key starts with `prefix`, in key order, strictly after `start_after`."""
         return self._backend.list(prefix, start_after)
 
+    def delete(self, key: str) -> None:
+        """Delete the one object at `key` (nothing else, even if other keys start with it); absent is fine."""
+        self._backend.delete(key)
+
     def delete_prefix(self, prefix: str) -> int:
-        """Delete every object under a prefix; only the rebuild runbook uses this, for derived state."""
+        """Delete every object under a prefix: derived state a rebuild or reset starts over from."""
         return self._backend.delete_prefix(prefix)

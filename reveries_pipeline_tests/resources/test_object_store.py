@@ -98,3 +98,13 @@ def test_read_tail_gives_the_end_and_the_size_in_one_request(ingestion_store: Ob
     head = io.BytesIO()
     ingestion_store.copy_head("t/a.bin", len(data) - 10, head)
     assert head.getvalue() == data[:-10]
+
+
+def test_delete_removes_exactly_one_key_never_the_keys_it_prefixes(ingestion_store: ObjectStore):
+    for key in ("t/a.parquet", "t/a.parquet.json", "t/b.parquet"):
+        ingestion_store.put_new_bytes(key, b"x")
+
+    ingestion_store.delete("t/a.parquet")
+    ingestion_store.delete("t/never-there.parquet")  # absent: nothing to do, no error
+
+    assert [o.key for o in ingestion_store.list_objects("t/")] == ["t/a.parquet.json", "t/b.parquet"]
