@@ -7,6 +7,7 @@ for endpoints, so swapping laptop for production is a matter of setting variable
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 TOTESYS_DSN = "TOTESYS_DSN"
@@ -36,7 +37,8 @@ def embedded_bucket_dir(name: str) -> Path:
     return reveries_home() / "lake" / name
 
 
-def env_value(name: str) -> str | None:
-    """The variable's value, treating empty as unset (a blank line in a .env file means 'default')."""
-    value = os.environ.get(name, "").strip()
+def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The variable's value in `env` (the process environment by default), treating empty as unset (a
+    blank line in a .env file means 'default'). The one place that rule lives."""
+    value = ((os.environ if env is None else env).get(name) or "").strip()
     return value or None

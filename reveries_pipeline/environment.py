@@ -26,6 +26,7 @@ from reveries_pipeline.config import (
     TOTESYS_DSN,
     WAREHOUSE_DSN,
     embedded_bucket_dir,
+    env_value,
 )
 from reveries_pipeline.ingestion.capture_mode import TOTESYS_CAPTURE, TotesysCapture, capture_mode
 from reveries_pipeline.io_managers.parquet import ProcessedParquetIOManager
@@ -48,8 +49,7 @@ class ConfigurationError(RuntimeError):
 
 
 def _set(env: Mapping[str, str], name: str) -> str | None:
-    value = (env.get(name) or "").strip()
-    return value or None
+    return env_value(name, env)
 
 
 def deployment(env: Mapping[str, str] = os.environ) -> Deployment:
