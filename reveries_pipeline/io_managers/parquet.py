@@ -15,11 +15,9 @@ import time
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
+from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA
 from reveries_pipeline.lake.parquet import object_uri, read_all_batches, write_new_parquet
 from reveries_pipeline.resources.object_store import ObjectStore
-
-# Output metadata naming the key an output must be written to (optional).
-OBJECT_KEY_METADATA = "object_key"
 
 
 class ProcessedParquetIOManager(ConfigurableIOManager):

@@ -12,6 +12,10 @@ from pathlib import Path
 
 from reveries_pipeline.resources.object_store import ObjectExistsError, ObjectStore
 
+# Output metadata naming the key a batch is (or must be) written to: an asset that must know its
+# object's key names it, and its IO manager writes exactly there.
+OBJECT_KEY_METADATA = "object_key"
+
 _KEY = re.compile(r"^(?P<table>[a-z_]+)/\d{4}/\d{2}/\d{2}/(?P=table)-(?P<ts>\d{8}T\d{9})Z\.parquet$")
 
 
