@@ -164,12 +164,7 @@ def current_matches_history(conn, fact: str, since_record_id: int = 0) -> AssetC
         shown = sql.SQL("SELECT * FROM {}").format(current)
     else:
         spec = STAR_TABLES[fact]
-        touched = sql.SQL("SELECT DISTINCT {id} FROM {fact} WHERE {rid} > {since}").format(
-            id=sql.Identifier(spec.natural_id),
-            fact=sql.Identifier(fact),
-            rid=sql.Identifier(spec.record_id),
-            since=sql.Literal(since_record_id),
-        )
+        touched = reporting.ids_written_since(fact, since_record_id)
         restrict = sql.SQL("WHERE f.{id} IN ({touched})").format(id=sql.Identifier(spec.natural_id), touched=touched)
         shown = sql.SQL("SELECT * FROM {current} WHERE {id} IN ({touched})").format(
             current=current, id=sql.Identifier(spec.natural_id), touched=touched

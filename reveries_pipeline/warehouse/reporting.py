@@ -87,14 +87,18 @@ def after_fact_load(conn: psycopg.Connection, fact: str, since_record_id: int) -
     if since_record_id == 0:  # the table was empty: recompute whole (faster than by difference)
         _recompute_fact(conn, fact)
         return
+    _refresh_ids(conn, fact, ids_written_since(fact, since_record_id))
+
+
+def ids_written_since(fact: str, since_record_id: int) -> sql.Composed:
+    """SELECT of the natural ids with a version written after `since_record_id` (the ids a load touched)."""
     spec = STAR_TABLES[fact]
-    touched = sql.SQL("SELECT DISTINCT {id} FROM {fact} WHERE {rid} > {since}").format(
+    return sql.SQL("SELECT DISTINCT {id} FROM {fact} WHERE {rid} > {since}").format(
         id=sql.Identifier(spec.natural_id),
         fact=sql.Identifier(fact),
         rid=sql.Identifier(spec.record_id),
         since=sql.Literal(since_record_id),
     )
-    _refresh_ids(conn, fact, touched)
 
 
 def after_marker_load(conn: psycopg.Connection) -> None:
@@ -116,11 +120,11 @@ def after_marker_load(conn: psycopg.Connection) -> None:
         _refresh_ids(conn, fact, named)
 
 
-def created_dates_without_rate(conn: psycopg.Connection, fact: str) -> list[tuple[str, str]]:
+def created_dates_without_rate(conn: psycopg.Connection, fact: str) -> list[tuple[date, str]]:
     """(created date, currency code) pairs of `fact`'s current rows that have no FX rate, oldest first."""
     rows = conn.execute(
         sql.SQL(
-            "SELECT a.created_date::text, coalesce(c.currency_code, a.currency_id::text) FROM {} AS a"
+            "SELECT a.created_date, coalesce(c.currency_code, a.currency_id::text) FROM {} AS a"
             " LEFT JOIN dim_currency AS c ON c.currency_id = a.currency_id"
             " WHERE a.unconverted_rows > 0 ORDER BY a.created_date, 2"
         ).format(sql.Identifier(BY_CREATED_DATE[fact]))
@@ -226,17 +230,25 @@ _SUMS = {
 }
 
 
+# Each row of `c` meets its created date's rates as `f` (no rate yet: f's columns are NULL).
+_RATE_JOIN = sql.SQL("LEFT JOIN reporting_fx AS f ON f.currency_id = c.currency_id AND f.rate_day = c.created_date")
+
+
+def _sum(measure: str, fact: str, signed: bool) -> sql.Composed:
+    """The SQL sum of `measure` over the fact's rows `c` (each counting `sign` times when `signed`)."""
+    units, value = _MEASURES[fact]
+    return sql.SQL(_SUMS[measure]).format(
+        sign=sql.SQL("c.sign" if signed else "1"), units=sql.SQL(units), value=sql.SQL(value)
+    )
+
+
 def aggregate_rows(aggregate: Aggregate, source: sql.Composable, signed: bool = False) -> sql.Composed:
     """The aggregate's rows summed from `source` (current rows; with `signed`, each counts `sign` times)."""
-    units, value = _MEASURES[aggregate.fact]
-    parts = {"sign": sql.SQL("c.sign" if signed else "1"), "units": sql.SQL(units), "value": sql.SQL(value)}
-    measures = sql.SQL(", ").join(sql.SQL(_SUMS[m]).format(**parts) for m in aggregate.measures)
+    measures = sql.SQL(", ").join(_sum(m, aggregate.fact, signed) for m in aggregate.measures)
     group = sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(k)) for k in aggregate.group)
-    return sql.SQL(
-        "SELECT {group}, {measures} FROM {source} AS c"
-        " LEFT JOIN reporting_fx AS f ON f.currency_id = c.currency_id AND f.rate_day = c.created_date"
-        " WHERE {only} GROUP BY {group}"
-    ).format(group=group, measures=measures, source=source, only=sql.SQL(aggregate.only))
+    return sql.SQL("SELECT {group}, {measures} FROM {source} AS c {rates} WHERE {only} GROUP BY {group}").format(
+        group=group, measures=measures, source=source, rates=_RATE_JOIN, only=sql.SQL(aggregate.only)
+    )
 
 
 def aggregate_columns(aggregate: Aggregate) -> sql.Composed:
@@ -278,21 +290,18 @@ def _grouping_id(aggregates: list[Aggregate], aggregate: Aggregate) -> int:
 
 
 def _grouping_sets(aggregates: list[Aggregate], source: sql.Identifier, signed: bool) -> sql.Composed:
-    units, value = _MEASURES[aggregates[0].fact]
-    parts = {"sign": sql.SQL("c.sign" if signed else "1"), "units": sql.SQL(units), "value": sql.SQL(value)}
     columns = sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(k)) for k in _key_columns(aggregates))
     sets = sql.SQL(", ").join(
         sql.SQL("({})").format(sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(k)) for k in a.group))
         for a in aggregates
     )
     measures = sql.SQL(", ").join(
-        sql.SQL("{} AS {}").format(sql.SQL(_SUMS[m]).format(**parts), sql.Identifier(m)) for m in MEASURE_COLUMNS
+        sql.SQL("{} AS {}").format(_sum(m, aggregates[0].fact, signed), sql.Identifier(m)) for m in MEASURE_COLUMNS
     )
     return sql.SQL(
-        "SELECT {columns}, GROUPING({columns}) AS grouping_id, {measures} FROM {source} AS c"
-        " LEFT JOIN reporting_fx AS f ON f.currency_id = c.currency_id AND f.rate_day = c.created_date"
+        "SELECT {columns}, GROUPING({columns}) AS grouping_id, {measures} FROM {source} AS c {rates}"
         " GROUP BY GROUPING SETS ({sets})"
-    ).format(columns=columns, measures=measures, source=source, sets=sets)
+    ).format(columns=columns, measures=measures, source=source, rates=_RATE_JOIN, sets=sets)
 
 
 def _store(conn: psycopg.Connection, aggregate: Aggregate, rows: sql.Composable, signed: bool) -> None:
@@ -337,12 +346,5 @@ def _is_empty(conn: psycopg.Connection, table: sql.Identifier) -> bool:
 def days_without_rates(conn: psycopg.Connection, earliest: date, latest: date) -> list[date]:
     """The days within [earliest, latest] that a current order or payment was created on and that have
     no stored rate, in order: what an FX backfill must fill."""
-    union = sql.SQL(" UNION ").join(
-        sql.SQL("SELECT created_date FROM {} WHERE unconverted_rows > 0").format(sql.Identifier(table))
-        for table in BY_CREATED_DATE.values()
-    )
-    rows = conn.execute(
-        sql.SQL("SELECT created_date FROM ({}) AS d WHERE created_date BETWEEN %s AND %s ORDER BY 1").format(union),
-        (earliest, latest),
-    ).fetchall()
-    return [day for (day,) in rows]
+    days = {day for fact in BY_CREATED_DATE for day, _ in created_dates_without_rate(conn, fact)}
+    return sorted(day for day in days if earliest <= day <= latest)
