@@ -3,7 +3,7 @@
 Raw batches keep the source's schema of the day, so two batches of one table may differ: a new
 source column, a widened type (integer -> bigint, varchar -> text), an unconstrained numeric carried
 as exact text, a dropped column the star schema doesn't read. Each batch becomes exactly
-``RAW_SCHEMAS[table]`` (raw.py: the star columns, from the catalog) plus the batch key and a
+``RAW_SCHEMAS[table]`` (raw_schemas.py: the star columns, from the catalog) plus the batch key and a
 per-row problem note:
 
 - each star column is read by its type family and cast to its raw type without loss; a value that
@@ -24,7 +24,7 @@ import polars as pl
 from reveries_pipeline.catalog import SOURCE_TABLES, TypeFamily
 from reveries_pipeline.ingestion.logical.columns import COMMIT_TIME
 from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE
-from reveries_pipeline.processing.raw import CHANGE_COLUMNS, CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
+from reveries_pipeline.processing.raw_schemas import CHANGE_COLUMNS, CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
 
 # Decimals are read through a wide exact type, then narrowed; a narrowing that changes the value
 # (more decimal places, or too many digits) is a problem, never a rounding.

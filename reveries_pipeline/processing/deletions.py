@@ -23,7 +23,7 @@ import polars as pl
 
 from reveries_pipeline.catalog import DELETED_ROWS, star_table_marked_by
 from reveries_pipeline.ingestion.logical.columns import CHANGE_SEQ, COMMIT_LSN, COMMIT_TIME, OP, Op
-from reveries_pipeline.processing.raw import PRIMARY_KEY, SOURCE_KEY, raw_frame
+from reveries_pipeline.processing.raw_schemas import PRIMARY_KEY, SOURCE_KEY, raw_frame
 from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA
 from reveries_pipeline.processing.validation import reject_rows
 

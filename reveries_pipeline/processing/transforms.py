@@ -25,7 +25,7 @@ from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
 from reveries_pipeline.processing.currencies import currency_lookup_frame
 from reveries_pipeline.processing.deletions import split_deletes
 from reveries_pipeline.processing.dim_date import dim_date_for_facts
-from reveries_pipeline.processing.raw import PRIMARY_KEY, SOURCE_KEY, raw_frame
+from reveries_pipeline.processing.raw_schemas import PRIMARY_KEY, SOURCE_KEY, raw_frame
 from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA, TARGET_SCHEMAS, as_target
 from reveries_pipeline.processing.validation import (
     DateWindow,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from reveries_pipeline.processing.raw import (
+from reveries_pipeline.processing.raw_schemas import (
     CHANGE_COLUMNS,
     CONFORM_PROBLEM,
     PRIMARY_KEY,

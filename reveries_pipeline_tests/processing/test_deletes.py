@@ -14,7 +14,7 @@ import polars as pl
 from reveries_pipeline.catalog import DELETED_ROWS, STAR_TABLES, star_table_marked_by
 from reveries_pipeline.processing.conform import conform_raw_batch
 from reveries_pipeline.processing.deletions import without_replays
-from reveries_pipeline.processing.raw import CHANGE_COLUMNS, RAW_SCHEMAS
+from reveries_pipeline.processing.raw_schemas import CHANGE_COLUMNS, RAW_SCHEMAS
 from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA, NULLABLE_COLUMNS, PROCESSED_SCHEMAS
 from reveries_pipeline.processing.transforms import transform
 from reveries_pipeline_tests.processing.test_transforms import T0, T1, T2, design, full_changes, sales_order

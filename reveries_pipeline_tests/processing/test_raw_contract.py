@@ -15,7 +15,7 @@ import polars as pl
 
 from reveries_pipeline.catalog import SOURCE_TABLES
 from reveries_pipeline.processing.conform import conform_raw_batch
-from reveries_pipeline.processing.raw import CHANGE_COLUMNS, CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
+from reveries_pipeline.processing.raw_schemas import CHANGE_COLUMNS, CONFORM_PROBLEM, RAW_SCHEMAS, SOURCE_KEY
 from reveries_pipeline.processing.transforms import STATE_TABLES, transform
 
 TOTESYS_DDL = Path(__file__).resolve().parents[2] / "reveries_pipeline" / "totesys" / "ddl.sql"
