@@ -14,7 +14,7 @@ import pytest
 
 from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES
 from reveries_pipeline.processing.currencies import currency_name
-from reveries_pipeline.processing.raw import RAW_SCHEMAS
+from reveries_pipeline.processing.raw_schemas import RAW_SCHEMAS
 from reveries_pipeline.processing.schemas import FOREIGN_KEYS, NULLABLE_COLUMNS, PRIMARY_KEYS, TARGET_SCHEMAS
 from reveries_pipeline.processing.transforms import STATE_TABLES, ProcessingResult, transform
 
