@@ -1,4 +1,5 @@
-"""The totesys source: its DDL, a seeder that reproduces the real data's shape, and a live simulator."""
+"""The totesys source: its DDL, a generator of data shaped like the real snapshot, the seeder that loads
+it, and a live simulator."""
 
 from reveries_pipeline.totesys.schema import TOTESYS_TABLES, apply_totesys_ddl
 

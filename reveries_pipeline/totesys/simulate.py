@@ -15,15 +15,14 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.totesys.seed import (
+from reveries_pipeline.totesys.dimension_rows import design_file_name, staff_email
+from reveries_pipeline.totesys.vocabulary import (
     CITIES,
     CURRENCIES,
     DESIGN_WORDS,
     FILE_LOCATIONS,
     FIRST_NAMES,
     LAST_NAMES,
-    design_file_name,
-    staff_email,
 )
 
 # Chance per tick of each occasional event.
