@@ -1,17 +1,20 @@
-"""The table catalog: what every stage needs to know about the totesys source tables.
+"""The table catalog: what every stage needs to know about the totesys source and star tables.
 
 Each source table is described once: its primary key, and the columns the star schema reads, with
 the type family it reads them as. Ingestion uses it to tell schema drift that matters (a needed
 column dropped or retyped) from drift that doesn't (a new column, a widened type, a dropped column
-nobody reads). Shared plumbing: it sits below every stage and imports none of them.
+nobody reads). Each star table is described once too: its key, its sources, and a fact's foreign
+keys (`FOREIGN_KEYS`), which processing and the warehouse both derive from. Shared plumbing: it sits
+below every stage and imports none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import NamedTuple
 
 
 class TypeFamily(StrEnum):
@@ -111,7 +114,8 @@ class StarTableSpec:
     `key` is what identifies a row: a dimension's id, or a fact's version (natural id, last-updated
     date, last-updated time), since facts keep one row per source version. `sources` are the source
     tables whose rows feed it (a rejected source row is reported on each); the first is the one the
-    warehouse reconciles its count with.
+    warehouse reconciles its count with. `references` are a fact's foreign keys: column -> the
+    dimension whose key it holds, in column order.
     """
 
     name: str
@@ -119,6 +123,7 @@ class StarTableSpec:
     key: tuple[str, ...]
     sources: tuple[str, ...] = ()
     record_id: str | None = None  # a fact's SERIAL surrogate key, assigned by the warehouse
+    references: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def natural_id(self) -> str:
@@ -137,9 +142,11 @@ def _dim(name: str, key: str, *sources: str) -> StarTableSpec:
     return StarTableSpec(name, StarKind.DIMENSION, (key,), sources)
 
 
-def _fact(name: str, natural_id: str, time_column: str, source: str, record_id: str) -> StarTableSpec:
+def _fact(
+    name: str, natural_id: str, time_column: str, source: str, record_id: str, **references: str
+) -> StarTableSpec:
     key = (natural_id, "last_updated_date", time_column)
-    return StarTableSpec(name, StarKind.FACT, key, (source,), record_id)
+    return StarTableSpec(name, StarKind.FACT, key, (source,), record_id, MappingProxyType(references))
 
 
 # Load order: dimensions before the facts that reference them.
@@ -155,11 +162,51 @@ STAR_TABLES: Mapping[str, StarTableSpec] = MappingProxyType(
             _dim("dim_counterparty", "counterparty_id", "counterparty", "address"),
             _dim("dim_payment_type", "payment_type_id", "payment_type"),
             _dim("dim_transaction", "transaction_id", "transaction"),
-            _fact("fact_sales_order", "sales_order_id", "last_updated_time", "sales_order", "sales_record_id"),
             _fact(
-                "fact_purchase_order", "purchase_order_id", "last_updated_time", "purchase_order", "purchase_record_id"
+                "fact_sales_order",
+                "sales_order_id",
+                "last_updated_time",
+                "sales_order",
+                "sales_record_id",
+                created_date="dim_date",
+                last_updated_date="dim_date",
+                sales_staff_id="dim_staff",
+                counterparty_id="dim_counterparty",
+                currency_id="dim_currency",
+                design_id="dim_design",
+                agreed_payment_date="dim_date",
+                agreed_delivery_date="dim_date",
+                agreed_delivery_location_id="dim_location",
             ),
-            _fact("fact_payment", "payment_id", "last_updated", "payment", "payment_record_id"),
+            _fact(
+                "fact_purchase_order",
+                "purchase_order_id",
+                "last_updated_time",
+                "purchase_order",
+                "purchase_record_id",
+                created_date="dim_date",
+                last_updated_date="dim_date",
+                staff_id="dim_staff",
+                counterparty_id="dim_counterparty",
+                currency_id="dim_currency",
+                agreed_delivery_date="dim_date",
+                agreed_payment_date="dim_date",
+                agreed_delivery_location_id="dim_location",
+            ),
+            _fact(
+                "fact_payment",
+                "payment_id",
+                "last_updated",
+                "payment",
+                "payment_record_id",
+                created_date="dim_date",
+                last_updated_date="dim_date",
+                transaction_id="dim_transaction",
+                counterparty_id="dim_counterparty",
+                currency_id="dim_currency",
+                payment_type_id="dim_payment_type",
+                payment_date="dim_date",
+            ),
         )
     }
 )
@@ -167,6 +214,23 @@ STAR_TABLES: Mapping[str, StarTableSpec] = MappingProxyType(
 DIMENSION_TABLES: tuple[str, ...] = tuple(n for n, s in STAR_TABLES.items() if not s.is_fact)
 FACT_TABLES: tuple[str, ...] = tuple(n for n, s in STAR_TABLES.items() if s.is_fact)
 STAR_TABLE_NAMES: tuple[str, ...] = DIMENSION_TABLES + FACT_TABLES
+
+
+class ForeignKey(NamedTuple):
+    table: str
+    column: str
+    references: str
+    referenced_column: str
+
+
+# Every foreign key of the star schema, fact by fact in column order. Processing holds back a fact
+# row whose dimension key isn't emitted yet and stretches dim_date over the date columns; the
+# warehouse checks for orphans with them; ddl.sql declares exactly these (test_catalog.py).
+FOREIGN_KEYS: tuple[ForeignKey, ...] = tuple(
+    ForeignKey(fact, column, dim, STAR_TABLES[dim].natural_id)
+    for fact, spec in STAR_TABLES.items()
+    for column, dim in spec.references.items()
+)
 
 
 def star_tables_fed_by(source: str) -> tuple[str, ...]:

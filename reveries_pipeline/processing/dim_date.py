@@ -10,12 +10,13 @@ import datetime
 
 import polars as pl
 
-from reveries_pipeline.catalog import FACT_TABLES
-from reveries_pipeline.processing.schemas import FOREIGN_KEYS, as_target, empty_target
+from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
+from reveries_pipeline.processing.schemas import as_target, empty_target
 
 # Per fact: its columns that reference dim_date.
 _FACT_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
-    fact: tuple(column for f, column, dim, _ in FOREIGN_KEYS if f == fact and dim == "dim_date") for fact in FACT_TABLES
+    fact: tuple(column for column, dim in STAR_TABLES[fact].references.items() if dim == "dim_date")
+    for fact in FACT_TABLES
 }
 
 

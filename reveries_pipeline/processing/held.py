@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
-from reveries_pipeline.processing.schemas import FOREIGN_KEYS, PRIMARY_KEYS, TARGET_SCHEMAS
+from reveries_pipeline.processing.schemas import PRIMARY_KEYS, TARGET_SCHEMAS
 
 HELD_SINCE = "_held_since"
 _WAS_HELD = "__was_held"
@@ -29,7 +29,7 @@ FACT_SOURCE: dict[str, str] = {fact: STAR_TABLES[fact].sources[0] for fact in FA
 
 # Per fact: the (column, dimension) references that can hold a row back (every non-date one).
 DIMENSION_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
-    fact: tuple((column, dim) for f, column, dim, _ in FOREIGN_KEYS if f == fact and dim != "dim_date")
+    fact: tuple((column, dim) for column, dim in STAR_TABLES[fact].references.items() if dim != "dim_date")
     for fact in FACT_TABLES
 }
 

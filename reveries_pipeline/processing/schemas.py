@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 
-from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES, STAR_TABLE_NAMES, STAR_TABLES
+from reveries_pipeline.catalog import DELETED_ROWS, STAR_TABLE_NAMES, STAR_TABLES
 
 _INT = pl.Int32()
 _STR = pl.String()
@@ -165,48 +165,6 @@ NULLABLE_COLUMNS[DELETED_ROWS.name] = {DELETED_ROWS.deleted_at}
 
 # Dimensions: their natural id. Facts: one row per source version, so natural id + last-updated.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {name: spec.key for name, spec in STAR_TABLES.items()}
-
-# Per fact: column -> the dimension it references (by the dimension's key), as in the warehouse
-# DDL's REFERENCES clauses.
-_REFERENCES: dict[str, dict[str, str]] = {
-    "fact_sales_order": {
-        "created_date": "dim_date",
-        "last_updated_date": "dim_date",
-        "sales_staff_id": "dim_staff",
-        "counterparty_id": "dim_counterparty",
-        "currency_id": "dim_currency",
-        "design_id": "dim_design",
-        "agreed_payment_date": "dim_date",
-        "agreed_delivery_date": "dim_date",
-        "agreed_delivery_location_id": "dim_location",
-    },
-    "fact_purchase_order": {
-        "created_date": "dim_date",
-        "last_updated_date": "dim_date",
-        "staff_id": "dim_staff",
-        "counterparty_id": "dim_counterparty",
-        "currency_id": "dim_currency",
-        "agreed_delivery_date": "dim_date",
-        "agreed_payment_date": "dim_date",
-        "agreed_delivery_location_id": "dim_location",
-    },
-    "fact_payment": {
-        "created_date": "dim_date",
-        "last_updated_date": "dim_date",
-        "transaction_id": "dim_transaction",
-        "counterparty_id": "dim_counterparty",
-        "currency_id": "dim_currency",
-        "payment_type_id": "dim_payment_type",
-        "payment_date": "dim_date",
-    },
-}
-
-# (fact_table, column, dim_table, dim_column)
-FOREIGN_KEYS: list[tuple[str, str, str, str]] = [
-    (fact, column, dim, STAR_TABLES[dim].natural_id)
-    for fact in FACT_TABLES
-    for column, dim in _REFERENCES[fact].items()
-]
 
 
 def as_target(name: str, frame: pl.DataFrame) -> pl.DataFrame:

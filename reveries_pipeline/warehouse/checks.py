@@ -8,9 +8,9 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Metada
 from psycopg import sql
 
 from reveries_pipeline.asset_keys import warehouse_key
-from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
+from reveries_pipeline.catalog import FACT_TABLES, FOREIGN_KEYS, STAR_TABLES
 from reveries_pipeline.warehouse import reporting
-from reveries_pipeline.warehouse.schema import DELETED_ROWS_TABLE, FACT_VERSION_KEY, RECORD_ID, declared_foreign_keys
+from reveries_pipeline.warehouse.schema import DELETED_ROWS_TABLE, FACT_VERSION_KEY, RECORD_ID
 
 # warehouse table -> the source table whose row count it reconciles with
 RECONCILED: dict[str, str] = {t: s.reconciled_with for t, s in STAR_TABLES.items() if s.reconciled_with}
@@ -104,7 +104,7 @@ def max_record_ids(conn) -> dict[str, int]:
 
 
 def _has_all_foreign_keys(conn, fact: str) -> bool:
-    expected = sum(1 for fk in declared_foreign_keys() if fk.table == fact)
+    expected = sum(1 for fk in FOREIGN_KEYS if fk.table == fact)
     present = _count(
         conn,
         sql.SQL("SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass({}) AND contype = 'f'").format(
@@ -123,7 +123,7 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     """
     if not _has_all_foreign_keys(conn, fact):
         since_record_id = 0
-    fks = [(fk.column, fk.references, fk.referenced_column) for fk in declared_foreign_keys() if fk.table == fact]
+    fks = [(fk.column, fk.references, fk.referenced_column) for fk in FOREIGN_KEYS if fk.table == fact]
     counts = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE f.{c} IS NOT NULL AND {a}.{dc} IS NULL)").format(
             c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column)

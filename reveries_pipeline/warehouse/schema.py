@@ -4,8 +4,8 @@ The warehouse records the version of ddl.sql it was built with (`reveries_schema
 checks it with one SELECT and applies the DDL only when it differs: the DDL's locks conflict with
 readers, so it must not run on every load.
 
-What identifies a row (a dimension's key, a fact's version and record id) comes from the catalog;
-the foreign keys are what ddl.sql declares.
+What identifies a row (a dimension's key, a fact's version and record id) and the foreign keys come
+from the catalog; ddl.sql declares the same foreign keys (`declared_foreign_keys` reads them back).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.catalog import DELETED_ROWS, PROCESSED_TABLE_NAMES, STAR_TABLES
+from reveries_pipeline.catalog import DELETED_ROWS, PROCESSED_TABLE_NAMES, STAR_TABLES, ForeignKey
 from reveries_pipeline.warehouse import reporting
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse, strong_locks_or_fail
 
@@ -62,13 +62,6 @@ def require_warehouse_table(table: str) -> None:
         raise ValueError(f"unknown warehouse table {table!r}; expected one of {WAREHOUSE_TABLES}")
 
 
-class ForeignKey(NamedTuple):
-    table: str
-    column: str
-    references: str
-    referenced_column: str
-
-
 _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+) \((.*?)^\);", re.MULTILINE | re.DOTALL)
 _COLUMN_REFERENCE = re.compile(r"^\s*(\w+)\s[^,\n]*\bREFERENCES (\w+) \((\w+)\)", re.MULTILINE)
 
@@ -77,7 +70,8 @@ _COLUMN_REFERENCE = re.compile(r"^\s*(\w+)\s[^,\n]*\bREFERENCES (\w+) \((\w+)\)"
 def declared_foreign_keys() -> tuple[ForeignKey, ...]:
     """The foreign keys ddl.sql declares (column-level REFERENCES clauses), in its order.
 
-    Read from ddl.sql rather than pg_constraint: a constraint dropped by hand must still be checked.
+    The catalog's `FOREIGN_KEYS` are the ones the code uses (the orphan check among them); ddl.sql
+    must declare exactly those, which the tests hold it to with this reading of it.
     """
     return tuple(
         ForeignKey(table, *reference.groups())

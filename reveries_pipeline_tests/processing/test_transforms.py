@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES
+from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES, FOREIGN_KEYS
 from reveries_pipeline.processing.currencies import currency_name
 from reveries_pipeline.processing.raw_schemas import RAW_SCHEMAS
-from reveries_pipeline.processing.schemas import FOREIGN_KEYS, NULLABLE_COLUMNS, PRIMARY_KEYS, TARGET_SCHEMAS
+from reveries_pipeline.processing.schemas import NULLABLE_COLUMNS, PRIMARY_KEYS, TARGET_SCHEMAS
 from reveries_pipeline.processing.transforms import STATE_TABLES, ProcessingResult, transform
 
 WAREHOUSE_DDL = Path(__file__).resolve().parents[2] / "reveries_pipeline" / "warehouse" / "ddl.sql"
