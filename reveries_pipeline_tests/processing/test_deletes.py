@@ -17,7 +17,7 @@ from reveries_pipeline.processing.deletions import without_replays
 from reveries_pipeline.processing.raw_schemas import CHANGE_COLUMNS, RAW_SCHEMAS
 from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA, NULLABLE_COLUMNS, PROCESSED_SCHEMAS
 from reveries_pipeline.processing.transforms import transform
-from reveries_pipeline_tests.processing.test_transforms import T0, T1, T2, design, full_changes, sales_order
+from reveries_pipeline_tests.processing.raw_rows import T0, T1, T2, design, full_changes, sales_order
 
 WAREHOUSE_DDL = Path(__file__).resolve().parents[2] / "reveries_pipeline" / "warehouse" / "ddl.sql"
 COMMITTED = dt.datetime(2024, 3, 9, 10, 0, 0, 250000, tzinfo=dt.UTC)
