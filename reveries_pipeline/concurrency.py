@@ -11,12 +11,3 @@ DERIVED_WRITER_TAG: Mapping[str, str] = MappingProxyType({"reveries/derived_stat
 
 # The raw assets read the source through this pool (dagster.yaml: at most 2 at once).
 TOTESYS_POOL = "totesys"
-
-
-def derived_state_job(name: str, group: str, description: str):
-    """A stage's job over its asset group, tagged as a derived-state writer (one at a time)."""
-    from dagster import AssetSelection, define_asset_job
-
-    return define_asset_job(
-        name, selection=AssetSelection.groups(group), tags=dict(DERIVED_WRITER_TAG), description=description
-    )

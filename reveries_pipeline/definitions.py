@@ -1,8 +1,9 @@
 """The Reveries code location: totesys -> raw (ingestion bucket) -> processed (parquet) -> warehouse,
 and the ECB's FX rates (reference) -> warehouse.
 
-Each stage exposes its own `Definitions` (assets, checks, jobs, sensors, schedules); this module
-merges them with the cross-stage jobs and the resources of the current deployment (environment.py).
+Each stage exposes its own `Definitions` (assets, checks, sensors, schedules, and the jobs these
+launch); every job is defined in jobs.py. This module merges them with the cross-stage jobs (etl_job,
+rebuild_job) and the resources of the current deployment (environment.py).
 """
 
 from dagster import Definitions

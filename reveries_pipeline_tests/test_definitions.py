@@ -39,8 +39,8 @@ def test_definitions_hold_the_three_stages_jobs_schedule_and_sensors():
     assert defs.resolve_schedule_def("deleted_rows_schedule").cron_schedule == "17 * * * *"
     for sensor in (
         "source_change_sensor",
-        "ingestion_bucket_sensor",
-        "processed_bucket_sensor",
+        "raw_batches_sensor",
+        "processed_batches_sensor",
         "failure_alert_sensor",
     ):
         assert defs.resolve_sensor_def(sensor)

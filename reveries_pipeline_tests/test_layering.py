@@ -15,8 +15,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "reveries_pipeline"
 
 STAGES = ("totesys", "ingestion", "processing", "reference", "warehouse", "dashboard")
-SHARED = ("config", "catalog", "asset_keys", "concurrency", "embedded", "lake", "resources", "io_managers")
-ASSEMBLY = ("operations", "jobs", "environment", "dagster_instance", "definitions", "cli")
+SHARED = ("config", "catalog", "asset_keys", "concurrency", "jobs", "embedded", "lake", "resources", "io_managers")
+ASSEMBLY = ("operations", "environment", "dagster_instance", "definitions", "cli")
 
 
 def _room(module: str) -> str:

@@ -1,12 +1,13 @@
-"""The ingestion stage's definitions: the raw assets, `ingestion_job`, its 10-minute backstop
-schedule, the hourly delete reconciliation (poll mode) and `source_change_sensor`, which starts
-etl_job when totesys changes."""
+"""The ingestion stage's definitions: the raw assets, `ingestion_job` (from jobs.py), its 10-minute
+backstop schedule, the hourly delete reconciliation (poll mode) and `source_change_sensor`, which
+starts etl_job when totesys changes."""
 
 from dagster import Definitions, with_source_code_references
 
 from reveries_pipeline.ingestion.assets import raw_totesys_tables
-from reveries_pipeline.ingestion.schedule import deleted_rows_schedule, ingestion_job, ingestion_schedule
+from reveries_pipeline.ingestion.schedule import deleted_rows_schedule, ingestion_schedule
 from reveries_pipeline.ingestion.source_sensor import source_change_sensor
+from reveries_pipeline.jobs import ingestion_job
 
 defs = Definitions(
     assets=with_source_code_references([raw_totesys_tables]),

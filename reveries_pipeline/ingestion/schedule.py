@@ -1,6 +1,7 @@
-"""The ingestion job and its 10-minute schedule: the backstop behind source_change_sensor.
+"""The ingestion stage's schedules (their jobs live in jobs.py): `ingestion_schedule`, the 10-minute
+backstop behind source_change_sensor, and `deleted_rows_schedule`, the hourly delete reconciliation.
 
-The sensor starts a run seconds after totesys changes; the schedule catches what it could miss (the
+The sensor starts a run seconds after totesys changes; ingestion_schedule catches what it could miss (the
 sensor switched off, a failed run, counters reset). It launches nothing while an ingestion is queued
 or running, when one succeeded within the last interval, or when the source is unchanged since the
 last successful one, so an idle daemon starts no runs.
@@ -9,21 +10,11 @@ last successful one, so an idle daemon starts no runs.
 from datetime import timedelta
 
 import psycopg
-from dagster import (
-    AssetSelection,
-    DefaultScheduleStatus,
-    RunRequest,
-    ScheduleEvaluationContext,
-    SkipReason,
-    define_asset_job,
-    schedule,
-)
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
-from reveries_pipeline.asset_keys import RAW_GROUP
 from reveries_pipeline.ingestion.assets import reconcile_run_config
 from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.source_sensor import (
-    ETL_JOB,
     FINGERPRINT_TAG,
     RECONCILE_TAG,
     backstop_skip_reason,
@@ -32,15 +23,10 @@ from reveries_pipeline.ingestion.source_sensor import (
     probe_source,
     tables_with_deletes,
 )
+from reveries_pipeline.jobs import etl_job, ingestion_job
 from reveries_pipeline.resources import PostgresResource
 
 BACKSTOP_INTERVAL = timedelta(minutes=10)
-
-ingestion_job = define_asset_job(
-    "ingestion_job",
-    selection=AssetSelection.groups(RAW_GROUP),
-    description="Capture new and changed rows of every totesys table into the ingestion bucket.",
-)
 
 
 @schedule(
@@ -68,7 +54,7 @@ def ingestion_schedule(
 
 @schedule(
     name="deleted_rows_schedule",
-    job_name=ETL_JOB,
+    job_name=etl_job.name,
     cron_schedule="17 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,

@@ -37,12 +37,12 @@ from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.logical.lsn import parse_lsn
 from reveries_pipeline.ingestion.logical.settings import LogicalCaptureSettings
 from reveries_pipeline.ingestion.logical.slot import confirm
+from reveries_pipeline.jobs import etl_job, ingestion_job
 from reveries_pipeline.lake.batch_sensor import run_in_flight
 from reveries_pipeline.resources import PostgresResource
 from reveries_pipeline.resources.secrets import scrub
 
-ETL_JOB = "etl_job"  # jobs.py (assembly): named here, not imported, so the stage stays below it
-INGESTING_JOBS = (ETL_JOB, "ingestion_job")
+INGESTING_JOBS = (etl_job.name, ingestion_job.name)
 FINGERPRINT_TAG = "reveries/source_fingerprint"
 RECONCILE_TAG = "reveries/reconcile_deletes"  # the tables a run reconciles, or "all"
 SENSOR_INTERVAL_SECONDS = 5
@@ -160,7 +160,7 @@ def last_successful_ingestion(instance: DagsterInstance):
 def last_reconciliation(instance: DagsterInstance):
     """The latest successful run that reconciled deletes (a RunRecord), or None."""
     records = instance.get_run_records(
-        RunsFilter(job_name=ETL_JOB, statuses=[DagsterRunStatus.SUCCESS], tags={RECONCILE_TAG: "all"}), limit=1
+        RunsFilter(job_name=etl_job.name, statuses=[DagsterRunStatus.SUCCESS], tags={RECONCILE_TAG: "all"}), limit=1
     )
     return records[0] if records else None
 
@@ -170,7 +170,7 @@ def fingerprint_tags(probe: SourceProbe) -> dict[str, str]:
 
 
 @sensor(
-    job_name=ETL_JOB,
+    job_name=etl_job.name,
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Starts etl_job (ingestion -> processing -> warehouse in one run) when totesys changes: "

@@ -1,4 +1,5 @@
-"""`processing_job` and `ingestion_bucket_sensor`, which launches it when new raw batches land.
+"""`raw_batches_sensor`: launches processing_job (jobs.py) when new raw batches land in the ingestion
+bucket.
 
 Raw batches that a processing pass has already taken in (etl_job processes what it ingested in the
 same run) launch nothing: the sensor compares them with the processing checkpoint.
@@ -8,22 +9,15 @@ import json
 
 from dagster import SensorEvaluationContext, sensor
 
-from reveries_pipeline.asset_keys import PROCESSED_GROUP
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
-from reveries_pipeline.concurrency import derived_state_job
+from reveries_pipeline.jobs import etl_job, processing_job, rebuild_job
 from reveries_pipeline.lake.batch_sensor import BUCKET_SENSOR_SETTINGS, evaluate_new_batches
 from reveries_pipeline.processing.state import CHECKPOINT_KEY
 from reveries_pipeline.resources import ObjectStore
 
-processing_job = derived_state_job(
-    "processing_job",
-    PROCESSED_GROUP,
-    "Remodel every pending raw batch into the star-schema tables in the processed bucket.",
-)
-
 # The runs that process raw batches: a batch that lands while one is queued or running is judged
 # against the checkpoint it leaves.
-RAW_CONSUMERS = ("etl_job", "processing_job", "rebuild_job")
+RAW_CONSUMERS = (etl_job.name, processing_job.name, rebuild_job.name)
 
 
 def processed_raw_keys(processed_lake: ObjectStore, found: dict[str, list[str]]) -> set[str]:
@@ -38,7 +32,7 @@ def processed_raw_keys(processed_lake: ObjectStore, found: dict[str, list[str]])
 
 
 @sensor(job=processing_job, description="Watches the ingestion bucket for new raw batches.", **BUCKET_SENSOR_SETTINGS)
-def ingestion_bucket_sensor(context: SensorEvaluationContext, ingestion_lake: ObjectStore, processed_lake: ObjectStore):
+def raw_batches_sensor(context: SensorEvaluationContext, ingestion_lake: ObjectStore, processed_lake: ObjectStore):
     return evaluate_new_batches(
         context,
         ingestion_lake,

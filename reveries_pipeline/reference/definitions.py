@@ -1,29 +1,21 @@
-"""The reference stage's definitions: `reference/fx_rates`, its job, and the daily schedule that asks
-for the newest day's rates."""
+"""The reference stage's definitions: `reference/fx_rates`, its job (fx_rates_job, from jobs.py), and
+the daily schedule that asks for the newest day's rates."""
 
 from datetime import timedelta
 
 from dagster import (
-    AssetSelection,
     DefaultScheduleStatus,
     Definitions,
     RunRequest,
     ScheduleEvaluationContext,
     SkipReason,
-    define_asset_job,
     schedule,
     with_source_code_references,
 )
 
+from reveries_pipeline.jobs import fx_rates_job
 from reveries_pipeline.reference import ecb
 from reveries_pipeline.reference.assets import FxRatesSource, fx_rates
-
-fx_rates_job = define_asset_job(
-    "fx_rates_job",
-    selection=AssetSelection.assets(fx_rates),
-    partitions_def=fx_rates.partitions_def,
-    description="Fetch the ECB's euro reference rates for a range of days into the warehouse.",
-)
 
 
 @schedule(

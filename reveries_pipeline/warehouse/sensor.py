@@ -1,4 +1,5 @@
-"""`warehouse_job` and `processed_bucket_sensor`, which launches it when new processed batches land.
+"""`processed_batches_sensor`: launches warehouse_job (jobs.py) when new processed batches land in the
+processed bucket.
 
 Processed batches already in the warehouse's load ledger (etl_job loads what it processed in the
 same run) launch nothing: the sensor looks the new keys up in the ledger, in one query.
@@ -7,20 +8,15 @@ same run) launch nothing: the sensor looks the new keys up in the ledger, in one
 import psycopg
 from dagster import SensorEvaluationContext, sensor
 
-from reveries_pipeline.asset_keys import WAREHOUSE_GROUP
-from reveries_pipeline.concurrency import derived_state_job
+from reveries_pipeline.jobs import etl_job, rebuild_job, warehouse_job
 from reveries_pipeline.lake.batch_sensor import BUCKET_SENSOR_SETTINGS, evaluate_new_batches
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 from reveries_pipeline.warehouse.ledger import applied_keys
 from reveries_pipeline.warehouse.schema import WAREHOUSE_TABLES
 
-warehouse_job = derived_state_job(
-    "warehouse_job", WAREHOUSE_GROUP, "Load every processed batch not yet in the warehouse's load ledger."
-)
-
 # The runs that load processed batches: a batch that lands while one is queued or running is judged
 # against the ledger it leaves.
-PROCESSED_CONSUMERS = ("etl_job", "warehouse_job", "rebuild_job")
+PROCESSED_CONSUMERS = (etl_job.name, warehouse_job.name, rebuild_job.name)
 
 
 def loaded_keys(warehouse: PostgresResource, found: dict[str, list[str]]) -> set[str]:
@@ -36,7 +32,9 @@ def loaded_keys(warehouse: PostgresResource, found: dict[str, list[str]]) -> set
 @sensor(
     job=warehouse_job, description="Watches the processed bucket for new star-schema batches.", **BUCKET_SENSOR_SETTINGS
 )
-def processed_bucket_sensor(context: SensorEvaluationContext, processed_lake: ObjectStore, warehouse: PostgresResource):
+def processed_batches_sensor(
+    context: SensorEvaluationContext, processed_lake: ObjectStore, warehouse: PostgresResource
+):
     return evaluate_new_batches(
         context,
         processed_lake,

@@ -1,4 +1,4 @@
-"""ingestion_bucket_sensor: cursor round-trips, run keys, pagination past 1,000 keys, and no run for
+"""raw_batches_sensor: cursor round-trips, run keys, pagination past 1,000 keys, and no run for
 raw batches a processing pass (etl_job's, say) has already taken in."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from dagster import DagsterRunStatus, SensorResult, SkipReason, build_sensor_context, instance_for_test, job, op
 
 from reveries_pipeline.lake.batch_keys import batch_key
-from reveries_pipeline.processing.sensor import ingestion_bucket_sensor
+from reveries_pipeline.processing.sensor import raw_batches_sensor
 from reveries_pipeline.processing.state import CHECKPOINT_KEY
 
 
@@ -33,7 +33,7 @@ def tick(ingestion_store, processed_store, instance):
         # a context manager: the ObjectStore resources are set up (and torn down) by Dagster
         resources = {"ingestion_lake": ingestion_store, "processed_lake": processed_store}
         with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as ctx:
-            return ingestion_bucket_sensor(ctx)
+            return raw_batches_sensor(ctx)
 
     return evaluate
 

@@ -1,4 +1,4 @@
-"""processed_bucket_sensor: the same cursor, run-key and catch-up rules as the ingestion sensor, and no
+"""processed_batches_sensor: the same cursor, run-key and catch-up rules as raw_batches_sensor, and no
 run for processed batches already in the warehouse's load ledger (loaded by etl_job, say)."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import psycopg
 import pytest
 from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
 
+from reveries_pipeline.jobs import warehouse_job
 from reveries_pipeline.lake.batch_keys import batch_key
 from reveries_pipeline.resources import PostgresResource
 from reveries_pipeline.warehouse.ledger import record_batches
 from reveries_pipeline.warehouse.schema import ensure_warehouse_schema
-from reveries_pipeline.warehouse.sensor import processed_bucket_sensor, warehouse_job
+from reveries_pipeline.warehouse.sensor import processed_batches_sensor
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ def tick(processed_store, warehouse_dsn):
             instance_for_test() as instance,
             build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context,
         ):
-            return processed_bucket_sensor(context)
+            return processed_batches_sensor(context)
 
     return evaluate
 
@@ -41,7 +42,7 @@ def put_fact_batches(store, count, start=START):
 
 
 def test_processed_sensor_launches_warehouse_job_for_new_batches_only(processed_store, tick):
-    assert processed_bucket_sensor.job_name == warehouse_job.name
+    assert processed_batches_sensor.job_name == warehouse_job.name
     assert isinstance(tick(None), SkipReason)
     keys = put_fact_batches(processed_store, 3)
     processed_store.put_new_bytes(batch_key("_rejects", START), b"x")  # not a warehouse table
