@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import psycopg
+from psycopg import sql
 
 from reveries_pipeline.warehouse import reporting
 from reveries_pipeline.warehouse.schema import warehouse_ddl
@@ -139,59 +140,82 @@ def apply_ddl(conn: psycopg.Connection) -> None:
     conn.execute(warehouse_ddl())
 
 
+def _insert_dim_date(conn: psycopg.Connection) -> None:
+    """Every day of 2023-2025, so any date a row names exists."""
+    conn.execute(
+        "INSERT INTO dim_date SELECT d, extract(year FROM d), extract(month FROM d), extract(day FROM d),"
+        " extract(isodow FROM d), to_char(d, 'FMDay'), to_char(d, 'FMMonth'), extract(quarter FROM d)"
+        " FROM generate_series(date '2023-01-01', date '2025-12-31', interval '1 day') AS g(t),"
+        " LATERAL (SELECT t::date AS d) AS x"
+    )
+
+
+def _insert_dimensions(cur: psycopg.Cursor) -> None:
+    cur.executemany(
+        "INSERT INTO dim_currency VALUES (%s, %s, %s)",
+        [(k, v, v + " name") for k, v in CURRENCIES.items()],
+    )
+    cur.executemany(
+        "INSERT INTO dim_staff VALUES (%s, %s, %s, %s, %s, %s)",
+        [(k, *v, f"{v[0].lower()}@terrifictotes.com") for k, v in STAFF.items()],
+    )
+    cur.executemany(
+        "INSERT INTO dim_counterparty VALUES (%s, %s, '1 Road', NULL, NULL, %s, 'PC1', %s, '0123')",
+        [(k, *v) for k, v in COUNTERPARTIES.items()],
+    )
+    cur.executemany(
+        "INSERT INTO dim_design VALUES (%s, %s, '/designs', %s)",
+        [(k, v, f"{v.lower()}.json") for k, v in DESIGNS.items()],
+    )
+    cur.execute("INSERT INTO dim_location VALUES (1, '1 Street', NULL, NULL, 'Leeds', 'LS1', 'UK', '0')")
+    cur.executemany("INSERT INTO dim_payment_type VALUES (%s, %s)", [(1, "SALES_RECEIPT"), (2, "PURCHASE")])
+    cur.executemany("INSERT INTO dim_transaction VALUES (%s, 'SALE', NULL, NULL)", [(t,) for t in range(1, 13)])
+
+
+FACT_RECORD_IDS = (
+    ("fact_sales_order", "sales_record_id"),
+    ("fact_purchase_order", "purchase_record_id"),
+    ("fact_payment", "payment_record_id"),
+)
+
+
+def _insert_facts(cur: psycopg.Cursor) -> None:
+    """The fact versions above, with their record ids; the id sequences then continue after them, as
+    after a load."""
+    cur.executemany(
+        "INSERT INTO fact_sales_order VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s,"
+        " '2024-09-01', '2024-09-02', 1)",
+        SALES,
+    )
+    cur.executemany(
+        "INSERT INTO fact_purchase_order VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s,"
+        " '2024-09-01', '2024-09-02', 1)",
+        PURCHASES,
+    )
+    cur.executemany(
+        "INSERT INTO fact_payment VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        PAYMENTS,
+    )
+    for table, col in FACT_RECORD_IDS:
+        cur.execute(
+            sql.SQL("SELECT setval(pg_get_serial_sequence(%s, %s), max({col})) FROM {table}").format(
+                col=sql.Identifier(col), table=sql.Identifier(table)
+            ),
+            (table, col),
+        )
+
+
 def seed_warehouse(dsn: str, *, ledger: bool = True) -> None:
     """Create the warehouse schema at `dsn` and insert the rows above."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         apply_ddl(conn)
-        conn.execute(
-            "INSERT INTO dim_date SELECT d, extract(year FROM d), extract(month FROM d), extract(day FROM d),"
-            " extract(isodow FROM d), to_char(d, 'FMDay'), to_char(d, 'FMMonth'), extract(quarter FROM d)"
-            " FROM generate_series(date '2023-01-01', date '2025-12-31', interval '1 day') AS g(t),"
-            " LATERAL (SELECT t::date AS d) AS x"
-        )
+        _insert_dim_date(conn)
         with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO dim_currency VALUES (%s, %s, %s)",
-                [(k, v, v + " name") for k, v in CURRENCIES.items()],
-            )
-            cur.executemany(
-                "INSERT INTO dim_staff VALUES (%s, %s, %s, %s, %s, %s)",
-                [(k, *v, f"{v[0].lower()}@terrifictotes.com") for k, v in STAFF.items()],
-            )
-            cur.executemany(
-                "INSERT INTO dim_counterparty VALUES (%s, %s, '1 Road', NULL, NULL, %s, 'PC1', %s, '0123')",
-                [(k, *v) for k, v in COUNTERPARTIES.items()],
-            )
-            cur.executemany(
-                "INSERT INTO dim_design VALUES (%s, %s, '/designs', %s)",
-                [(k, v, f"{v.lower()}.json") for k, v in DESIGNS.items()],
-            )
-            cur.execute("INSERT INTO dim_location VALUES (1, '1 Street', NULL, NULL, 'Leeds', 'LS1', 'UK', '0')")
-            cur.executemany("INSERT INTO dim_payment_type VALUES (%s, %s)", [(1, "SALES_RECEIPT"), (2, "PURCHASE")])
-            cur.executemany("INSERT INTO dim_transaction VALUES (%s, 'SALE', NULL, NULL)", [(t,) for t in range(1, 13)])
-            cur.executemany(
-                "INSERT INTO fact_sales_order VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s,"
-                " '2024-09-01', '2024-09-02', 1)",
-                SALES,
-            )
-            cur.executemany(
-                "INSERT INTO fact_purchase_order VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s,"
-                " '2024-09-01', '2024-09-02', 1)",
-                PURCHASES,
-            )
-            cur.executemany(
-                "INSERT INTO fact_payment VALUES (%s, %s, %s, '08:00', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                PAYMENTS,
-            )
+            _insert_dimensions(cur)
+            _insert_facts(cur)
             cur.executemany("INSERT INTO reveries_fx_rate VALUES (%s, %s, %s, %s)", rate_rows(RATES))
             if ledger:
                 cur.executemany("INSERT INTO reveries_load_ledger VALUES (%s, %s, %s, %s)", LEDGER)
-            for table, col in (
-                ("fact_sales_order", "sales_record_id"),
-                ("fact_purchase_order", "purchase_record_id"),
-                ("fact_payment", "payment_record_id"),
-            ):
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), max({col})) FROM {table}")
         refresh_derived(conn)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import NamedTuple
 
 import polars as pl
 import pytest
@@ -138,6 +139,56 @@ def logical_capture(world):
     world.source(drop_sql(LogicalCaptureSettings(capture.publication, capture.slot)))
 
 
+class _Unexact(NamedTuple):
+    """The rows given a value with no exact Arrow value, one per kind of value."""
+
+    nan_payment: int  # payment_amount NaN
+    inf_payment: int  # last_updated infinity
+    minus_inf_order: int  # created_at -infinity
+    bc_order: int  # created_at in 44 BC
+    bc_purchase: int  # created_at in 44 BC, with a time of day
+
+
+def _pick_unexact_rows(world) -> _Unexact:
+    (nan_payment, inf_payment) = [r[0] for r in world.source("SELECT payment_id FROM payment ORDER BY 1 LIMIT 2")]
+    minus_inf_order, bc_order = _orders(world, 2)
+    (bc_purchase,) = world.source("SELECT min(purchase_order_id) FROM purchase_order")[0]
+    return _Unexact(nan_payment, inf_payment, minus_inf_order, bc_order, bc_purchase)
+
+
+STAMP = "last_updated = localtimestamp"
+
+
+def _give_values_with_no_exact_value(world, rows: _Unexact) -> None:
+    world.source(f"UPDATE payment SET payment_amount = 'NaN', {STAMP} WHERE payment_id = %s", (rows.nan_payment,))  # noqa: S608
+    world.source("UPDATE payment SET last_updated = 'infinity' WHERE payment_id = %s", (rows.inf_payment,))
+    world.source(
+        f"UPDATE sales_order SET created_at = '-infinity', {STAMP} WHERE sales_order_id = %s", (rows.minus_inf_order,)
+    )  # noqa: S608
+    world.source(
+        f"UPDATE sales_order SET created_at = '0044-03-15 BC', {STAMP} WHERE sales_order_id = %s", (rows.bc_order,)
+    )  # noqa: S608
+    world.source(
+        f"UPDATE purchase_order SET created_at = '0044-03-15 10:00 BC', {STAMP} WHERE purchase_order_id = %s",  # noqa: S608
+        (rows.bc_purchase,),
+    )
+
+
+def _fix_them_at_the_source(world, rows: _Unexact) -> None:
+    world.source(
+        f"UPDATE payment SET payment_amount = 1, {STAMP} WHERE payment_id IN (%s, %s)",
+        (rows.nan_payment, rows.inf_payment),
+    )  # noqa: S608
+    world.source(
+        f"UPDATE sales_order SET created_at = localtimestamp, {STAMP} WHERE sales_order_id IN (%s, %s)",
+        (rows.minus_inf_order, rows.bc_order),
+    )  # noqa: S608
+    world.source(
+        f"UPDATE purchase_order SET created_at = localtimestamp, {STAMP} WHERE purchase_order_id = %s",
+        (rows.bc_purchase,),
+    )  # noqa: S608
+
+
 @pytest.mark.parametrize("mode", ["poll", "logical"])
 def test_values_with_no_exact_arrow_value_reject_their_row_and_the_table_moves_on(world, mode, request):
     """NaN in numeric(10,2), -infinity and BC timestamps, and an infinite last_updated, read by COPY
@@ -146,51 +197,31 @@ def test_values_with_no_exact_arrow_value_reject_their_row_and_the_table_moves_o
     pipeline = Pipeline(world.totesys_dsn, world.warehouse_dsn, world.ingestion, world.processed, capture)
     if mode == "logical":
         assert pipeline.etl().success
-    (nan_payment, inf_payment) = [r[0] for r in world.source("SELECT payment_id FROM payment ORDER BY 1 LIMIT 2")]
-    minus_inf_order, bc_order, ordinary = _orders(world, 3)
-    (bc_purchase,) = world.source("SELECT min(purchase_order_id) FROM purchase_order")[0]
-    stamp = "last_updated = localtimestamp"
-    world.source(f"UPDATE payment SET payment_amount = 'NaN', {stamp} WHERE payment_id = %s", (nan_payment,))  # noqa: S608
-    world.source("UPDATE payment SET last_updated = 'infinity' WHERE payment_id = %s", (inf_payment,))
-    world.source(
-        f"UPDATE sales_order SET created_at = '-infinity', {stamp} WHERE sales_order_id = %s", (minus_inf_order,)
-    )  # noqa: S608
-    world.source(f"UPDATE sales_order SET created_at = '0044-03-15 BC', {stamp} WHERE sales_order_id = %s", (bc_order,))  # noqa: S608
-    world.source(
-        f"UPDATE purchase_order SET created_at = '0044-03-15 10:00 BC', {stamp} WHERE purchase_order_id = %s",  # noqa: S608
-        (bc_purchase,),
-    )
+    rows = _pick_unexact_rows(world)
+    ordinary = _orders(world, 3)[-1]  # the order after the two broken ones
+    _give_values_with_no_exact_value(world, rows)
     _ordinary_change(world, ordinary, 999)
     assert pipeline.etl(raise_on_error=False).success
 
     rejects = _rejects(world)
-    assert "payment_amount: source value 'NaN' has no exact value" in _reason(rejects, "payment", nan_payment)
-    assert "last_updated: source value 'infinity' has no exact value" in _reason(rejects, "payment", inf_payment)
-    assert "created_at: source value '-infinity'" in _reason(rejects, "sales_order", minus_inf_order)
-    assert "created_at: source value '0044-03-15 00:00:00 BC'" in _reason(rejects, "sales_order", bc_order)
-    assert "created_at: source value '0044-03-15 10:00:00 BC'" in _reason(rejects, "purchase_order", bc_purchase)
+    assert "payment_amount: source value 'NaN' has no exact value" in _reason(rejects, "payment", rows.nan_payment)
+    assert "last_updated: source value 'infinity' has no exact value" in _reason(rejects, "payment", rows.inf_payment)
+    assert "created_at: source value '-infinity'" in _reason(rejects, "sales_order", rows.minus_inf_order)
+    assert "created_at: source value '0044-03-15 00:00:00 BC'" in _reason(rejects, "sales_order", rows.bc_order)
+    assert "created_at: source value '0044-03-15 10:00:00 BC'" in _reason(rejects, "purchase_order", rows.bc_purchase)
     assert _units_in_warehouse(world, ordinary) == 999
-    raw = all_rows(world.ingestion, "payment").filter(pl.col("payment_id") == nan_payment)
+    raw = all_rows(world.ingestion, "payment").filter(pl.col("payment_id") == rows.nan_payment)
     assert raw["_unrepresentable"].to_list()[-1] == '{"payment_amount": "NaN"}'  # the exact text is kept
 
     # the infinite last_updated is read by every capture, and captured once
     _ordinary_change(world, ordinary, 1000)
     assert pipeline.etl(raise_on_error=False).success
     assert _units_in_warehouse(world, ordinary) == 1000
-    infinite = all_rows(world.ingestion, "payment").filter(pl.col("payment_id") == inf_payment)
+    infinite = all_rows(world.ingestion, "payment").filter(pl.col("payment_id") == rows.inf_payment)
     assert infinite.filter(pl.col("last_updated").is_null()).height == 1
 
     # fixed at the source, every rejected row arrives
-    world.source(
-        f"UPDATE payment SET payment_amount = 1, {stamp} WHERE payment_id IN (%s, %s)", (nan_payment, inf_payment)
-    )  # noqa: S608
-    world.source(
-        f"UPDATE sales_order SET created_at = localtimestamp, {stamp} WHERE sales_order_id IN (%s, %s)",
-        (minus_inf_order, bc_order),
-    )  # noqa: S608
-    world.source(
-        f"UPDATE purchase_order SET created_at = localtimestamp, {stamp} WHERE purchase_order_id = %s", (bc_purchase,)
-    )  # noqa: S608
+    _fix_them_at_the_source(world, rows)
     assert pipeline.etl(raise_on_error=False).success
     assert_warehouse_matches_source(world)
 
