@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-import polars as pl
 import psycopg
 from dagster import (
     AssetExecutionContext,
@@ -38,14 +37,10 @@ from pydantic import Field
 
 from reveries_pipeline.asset_keys import WAREHOUSE_GROUP, processed_key, warehouse_key
 from reveries_pipeline.catalog import DELETED_ROWS
-from reveries_pipeline.lake.listing import new_batches
-from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources import ObjectStore, PostgresResource
-from reveries_pipeline.resources.object_store import UnreadableObjectError
 from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
-from reveries_pipeline.resources.untrusted import bounded
-from reveries_pipeline.warehouse import checks, ledger
-from reveries_pipeline.warehouse.loader import load_table_batches
+from reveries_pipeline.warehouse import checks
+from reveries_pipeline.warehouse.loader import apply_pending
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, WarehouseLockTimeout, lock_warehouse
 from reveries_pipeline.warehouse.schema import (
     WAREHOUSE_TABLES,
@@ -160,28 +155,15 @@ def _load_transaction(warehouse: PostgresResource) -> Iterator[psycopg.Connectio
 def _load_table(
     context: AssetExecutionContext, conn: psycopg.Connection, store: ObjectStore, table: str, lock_timeout_s: float
 ) -> dict[str, MetadataValue]:
-    """Apply `table`'s pending batches inside the load transaction; returns the load's metadata."""
+    """Apply `table`'s pending batches inside the load transaction, log what happened; the load's metadata."""
     started = time.perf_counter()
-    listed = [o.key for o in new_batches(store, table, ledger.last_applied_key(conn, table))]
-    pending = ledger.pending_batch_keys(conn, table, listed)
-    result = load_table_batches(conn, table, _read_batches(store, pending), lock_timeout_s)
+    result = apply_pending(conn, store, table, lock_timeout_s)
     seconds = time.perf_counter() - started
-    for note in result.notes:
-        context.log.warning(note)
+    if result.kept_foreign_keys_because:
+        context.log.warning(result.kept_foreign_keys_because)
     if result.batches_applied or result.batches_skipped:  # nothing new: the metadata says so, no log event
         context.log.info(
             f"warehouse/{table}: applied {len(result.batches_applied)} batches ({result.rows_loaded} rows), "
             f"skipped {len(result.batches_skipped)} already loaded, in {seconds:.2f}s"
         )
     return load_metadata(result, seconds)
-
-
-def _read_batches(store: ObjectStore, keys: list[str]) -> list[tuple[str, pl.DataFrame]]:
-    try:
-        return [(key, read_parquet_object(store, key)) for key in keys]
-    except UnreadableObjectError as exc:
-        # A Failure's description becomes the step's error as it is: the reader's message, naming
-        # the bucket and key (any other exception is reported wrapped, its message only in the cause).
-        raise Failure(
-            description=scrub(str(exc)), metadata={"bucket": scrub(exc.bucket_url), "key": bounded(exc.key)}
-        ) from scrubbed_exception(exc)

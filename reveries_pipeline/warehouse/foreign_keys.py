@@ -4,7 +4,7 @@ Per-row FK triggers dominate a large insert; re-adding a constraint checks every
 anti-join instead, in the same transaction. Dropping them needs ACCESS EXCLUSIVE locks on the table
 and the tables it references until commit, which an open reader holds off. So the path runs in a
 savepoint under lock_timeout (locks.strong_lock_section), and if the locks aren't granted in time it
-rolls back to the savepoint and inserts with the constraints in place; the caller's notes say why
+rolls back to the savepoint and inserts with the constraints in place; what it returns says why
 and who was in the way.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
@@ -23,6 +24,14 @@ log = logging.getLogger(__name__)
 # Above this many new rows (and, for a table holding rows, at least a quarter of its size) the bulk
 # path pays off.
 BULK_FK_MIN_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """What an insert wrote, and why it took the slower trigger-checked path if it did."""
+
+    rows: int
+    kept_foreign_keys_because: str | None = None  # an open reader's locks kept the bulk path out
 
 
 def bulk_path_pays_off(conn: psycopg.Connection, table: str, new_rows: int, into_empty_table: bool) -> bool:
@@ -38,20 +47,20 @@ def bulk_path_pays_off(conn: psycopg.Connection, table: str, new_rows: int, into
 
 
 def insert_with_foreign_keys_dropped(
-    conn: psycopg.Connection, table: str, insert: Callable[[], int], lock_timeout_s: float, notes: list[str]
-) -> int:
+    conn: psycopg.Connection, table: str, insert: Callable[[], int], lock_timeout_s: float
+) -> Inserted:
     """Run `insert` with the table's foreign keys dropped and re-added, or with them in place if the
     ACCESS EXCLUSIVE locks that needs (on the table and the tables it references) aren't granted
     within lock_timeout: an open reader then costs this load its speed-up, never a stall."""
     fks = _foreign_keys(conn, table)
     if not fks:
-        return insert()
+        return Inserted(insert())
     try:
         with strong_lock_section(conn, lock_timeout_s):
             _drop_foreign_keys(conn, table, fks)
             rows = insert()
             _restore_foreign_keys(conn, table, fks)
-            return rows
+            return Inserted(rows)
     except psycopg.errors.LockNotAvailable:
         # Rolled back to the savepoint: the constraints are back, the blockers still hold their locks.
         blockers = blocking_sessions(conn, [table, *sorted({ref for *_, ref in fks})])
@@ -60,8 +69,7 @@ def insert_with_foreign_keys_dropped(
             f"them waited {lock_timeout_s:g}s (lock_timeout) for locks held by: {describe(blockers)}"
         )
         log.warning(note)
-        notes.append(note)
-    return insert()
+    return Inserted(insert(), kept_foreign_keys_because=note)
 
 
 def _foreign_keys(conn: psycopg.Connection, table: str) -> list[tuple[str, str, str]]:

@@ -1,27 +1,36 @@
 """Loads processed star-schema batches into a warehouse table, each batch exactly once.
 
-The batches not yet in the load ledger are concatenated and written with one COPY: straight into
-an empty table, otherwise into a staging table and merged from there (merge.py). Their ledger rows
-are written in the same transaction as their rows (ledger.py), so a crash leaves both unchanged and
-a replayed batch key is a no-op.
-
-Every load first takes the warehouse's writer lock (locks.py): concurrent loaders queue instead of
-deadlocking, and the second sees the first's ledger.
+One walk per table, inside the run's load transaction and under the writer lock its caller took once
+(locks.lock_warehouse): list the processed batches after the table's last ledger key, drop those the
+ledger already holds, read them, and apply them. Applying concatenates the batches and writes them
+with one COPY: straight into an empty table, otherwise through a staging table and a merge
+(merge.py). Their ledger rows are written in the same transaction as their rows (ledger.py), so a
+crash leaves both unchanged and a replayed batch key is a no-op. The current tables and
+pre-aggregates follow in the same transaction (reporting.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
 import psycopg
+from dagster import Failure
 from psycopg import sql
 
 from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES
-from reveries_pipeline.warehouse import ledger, merge, reporting, staging
+from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.parquet import read_parquet_object
+from reveries_pipeline.resources import ObjectStore
+from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
+from reveries_pipeline.resources.untrusted import bounded
+from reveries_pipeline.warehouse import ledger, merge, reporting
+from reveries_pipeline.warehouse.foreign_keys import Inserted
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse
 from reveries_pipeline.warehouse.schema import RECORD_ID, require_warehouse_table, table_columns
+
+Batch = tuple[str, pl.DataFrame]  # (processed batch key, its rows)
 
 
 @dataclass
@@ -30,50 +39,43 @@ class LoadResult:
     batches_applied: list[str] = field(default_factory=list)  # batch keys applied now
     batches_skipped: list[str] = field(default_factory=list)  # already in the ledger (replays): no-op
     rows_loaded: int = 0  # rows inserted or updated
-    notes: list[str] = field(default_factory=list)  # why a faster path was not taken, for the run's log
+    kept_foreign_keys_because: str | None = None  # why the bulk path was not taken, for the run's log
 
 
-def load_table_batches(
-    conn: psycopg.Connection,
-    table: str,
-    batches: Iterable[tuple[str, pl.DataFrame]],
-    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+def apply_pending(
+    conn: psycopg.Connection, store: ObjectStore, table: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 ) -> LoadResult:
-    """Apply the not-yet-applied batches of one table with one COPY and one merge, plus their ledger rows.
+    """List, filter, read and apply `table`'s processed batches the warehouse doesn't hold yet.
 
-    Runs inside the caller's transaction (as a savepoint; as its own transaction on an autocommit
-    connection) and does not commit it. Takes the warehouse's writer lock (waiting for any other
-    writer) before reading the ledger. Batches already in the ledger, or repeated within `batches`,
-    are skipped. `lock_timeout_s` bounds the wait of the optional foreign-key bulk path.
+    The caller's transaction must hold the writer lock (lock_warehouse), taken before the first table.
     """
     require_warehouse_table(table)
-    batches = list(batches)
-    result = LoadResult(table=table)
-    if not batches:
-        return result
-    with conn.transaction():
-        lock_warehouse(conn)
-        applied = ledger.applied_keys(conn, (key for key, _ in batches))
-        columns = _frame_columns(conn, table)
-        todo = _new_batches(batches, applied, columns, table, result)
-        if not todo:
-            return result
-        frames = [frame for _, frame in todo if frame.height]
-        if frames:
-            since = reporting.high_water(conn, table) if table in FACT_TABLES else 0
-            result.rows_loaded = _write_rows(conn, table, frames, columns, lock_timeout_s, result.notes)
-            _fold_into_reporting(conn, table, since)
-        ledger.record_batches(conn, table, [(key, frame.height) for key, frame in todo])
-        result.batches_applied = [key for key, _ in todo]
+    listed = [o.key for o in new_batches(store, table, ledger.last_applied_key(conn, table))]
+    applied = ledger.applied_keys(conn, listed)
+    pending = [key for key in dict.fromkeys(listed) if key not in applied]
+    result = _apply(conn, table, _read_batches(store, pending), lock_timeout_s)
+    result.batches_skipped[:0] = [key for key in listed if key in applied]
     return result
 
 
-def _fold_into_reporting(conn: psycopg.Connection, table: str, since_record_id: int) -> None:
-    """Keep the current tables and pre-aggregates in step with what was just written (same transaction)."""
-    if table in FACT_TABLES:
-        reporting.after_fact_load(conn, table, since_record_id)
-    elif table == DELETED_ROWS.name:
-        reporting.after_marker_load(conn)
+def load_table_batches(
+    conn: psycopg.Connection, table: str, batches: list[Batch], lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> LoadResult:
+    """Apply batches already in memory (tools and tests), skipping those the ledger holds.
+
+    Runs in a savepoint of the caller's transaction (its own transaction on an autocommit connection),
+    takes the writer lock first, and does not commit.
+    """
+    require_warehouse_table(table)
+    batches = list(batches)
+    if not batches:
+        return LoadResult(table)
+    with conn.transaction():
+        lock_warehouse(conn)
+        applied = ledger.applied_keys(conn, (key for key, _ in batches))
+        result = _apply(conn, table, [(k, f) for k, f in batches if k not in applied], lock_timeout_s)
+        result.batches_skipped[:0] = [key for key, _ in batches if key in applied]
+        return result
 
 
 def load_batch(conn: psycopg.Connection, table: str, batch_key: str, frame: pl.DataFrame) -> bool:
@@ -84,6 +86,43 @@ def load_batch(conn: psycopg.Connection, table: str, batch_key: str, frame: pl.D
     return bool(load_table_batches(conn, table, [(batch_key, frame)]).batches_applied)
 
 
+def _apply(conn: psycopg.Connection, table: str, batches: list[Batch], lock_timeout_s: float) -> LoadResult:
+    """Write batches the ledger doesn't hold (a key repeated within them goes in once), with their ledger rows."""
+    result = LoadResult(table)
+    if not batches:
+        return result
+    columns = _frame_columns(conn, table)
+    todo = _first_of_each_key(batches, columns, table, result)
+    frames = [frame for _, frame in todo if frame.height]
+    if frames:
+        since = reporting.high_water(conn, table) if table in FACT_TABLES else 0
+        inserted = _write_rows(conn, table, frames, columns, lock_timeout_s)
+        result.rows_loaded, result.kept_foreign_keys_because = inserted.rows, inserted.kept_foreign_keys_because
+        _fold_into_reporting(conn, table, since)
+    ledger.record_batches(conn, table, [(key, frame.height) for key, frame in todo])
+    result.batches_applied = [key for key, _ in todo]
+    return result
+
+
+def _read_batches(store: ObjectStore, keys: list[str]) -> list[Batch]:
+    try:
+        return [(key, read_parquet_object(store, key)) for key in keys]
+    except UnreadableObjectError as exc:
+        # A Failure's description becomes the step's error as it is: the reader's message, naming
+        # the bucket and key (any other exception is reported wrapped, its message only in the cause).
+        raise Failure(
+            description=scrub(str(exc)), metadata={"bucket": scrub(exc.bucket_url), "key": bounded(exc.key)}
+        ) from scrubbed_exception(exc)
+
+
+def _fold_into_reporting(conn: psycopg.Connection, table: str, since_record_id: int) -> None:
+    """Keep the current tables and pre-aggregates in step with what was just written (same transaction)."""
+    if table in FACT_TABLES:
+        reporting.after_fact_load(conn, table, since_record_id)
+    elif table == DELETED_ROWS.name:
+        reporting.after_marker_load(conn)
+
+
 def _frame_columns(conn: psycopg.Connection, table: str) -> list[str]:
     """The columns a processed frame of `table` carries: the table's columns minus a fact's record id."""
     columns = table_columns(conn, table)
@@ -92,14 +131,12 @@ def _frame_columns(conn: psycopg.Connection, table: str) -> list[str]:
     return [c.name for c in columns if c.name != RECORD_ID.get(table)]
 
 
-def _new_batches(
-    batches: list[tuple[str, pl.DataFrame]], applied: set[str], columns: list[str], table: str, result: LoadResult
-) -> list[tuple[str, pl.DataFrame]]:
-    """The batches to apply, each conformed to the table's columns; the others go to batches_skipped."""
-    todo: list[tuple[str, pl.DataFrame]] = []
+def _first_of_each_key(batches: list[Batch], columns: list[str], table: str, result: LoadResult) -> list[Batch]:
+    """The batches to apply, each conformed to the table's columns; a repeated key goes to batches_skipped."""
+    todo: list[Batch] = []
     seen: set[str] = set()
     for key, frame in batches:
-        if key in applied or key in seen:
+        if key in seen:
             result.batches_skipped.append(key)
             continue
         seen.add(key)
@@ -118,22 +155,13 @@ def _conform(frame: pl.DataFrame, columns: list[str], table: str, batch_key: str
 
 
 def _write_rows(
-    conn: psycopg.Connection,
-    table: str,
-    frames: list[pl.DataFrame],
-    columns: list[str],
-    lock_timeout_s: float,
-    notes: list[str],
-) -> int:
-    """COPY the frames straight into an empty table, or into staging and merge; the rows written."""
+    conn: psycopg.Connection, table: str, frames: list[pl.DataFrame], columns: list[str], lock_timeout_s: float
+) -> Inserted:
+    """COPY the frames straight into an empty table, or stage and merge them."""
     combined = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
     if _is_empty(conn, table):
-        return merge.copy_into_empty_table(conn, table, combined, columns, lock_timeout_s, notes)
-    staged = staging.create_staging_table(conn, table)
-    staging.copy_rows(conn, staged, combined, columns)
-    loaded = merge.merge_staged(conn, table, staged, columns, combined.height, lock_timeout_s, notes)
-    conn.execute(sql.SQL("DROP TABLE {}").format(staged))
-    return loaded
+        return merge.copy_into_empty_table(conn, table, combined, columns, lock_timeout_s)
+    return merge.merge_into_table(conn, table, combined, columns, lock_timeout_s)
 
 
 def _is_empty(conn: psycopg.Connection, table: str) -> bool:

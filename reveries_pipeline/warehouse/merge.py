@@ -8,30 +8,60 @@ for the initial load, which copies straight into the empty table.
 
 Both take only locks readers don't conflict with (INSERT: ROW EXCLUSIVE; foreign keys checked by
 their row triggers), unless a large fact load takes the bulk path (see foreign_keys.py).
+
+Into a table that holds rows, the new rows are first copied into a temporary staging table (the
+table's columns minus a fact's record id, plus their position SEQ) and merged from there; into an
+empty table they are copied directly.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.warehouse import foreign_keys, staging
-from reveries_pipeline.warehouse.schema import APPEND_ONLY_KEY, DIMENSION_KEY
+from reveries_pipeline.warehouse import copy_in, foreign_keys
+from reveries_pipeline.warehouse.copy_in import SEQ
+from reveries_pipeline.warehouse.foreign_keys import Inserted
+from reveries_pipeline.warehouse.schema import APPEND_ONLY_KEY, DIMENSION_KEY, RECORD_ID
 
 _MERGE_SETTINGS = {"work_mem": "256MB", "jit": "off"}
+_staging_ids = itertools.count()
 
 
-def merge_staged(
+def merge_into_table(
+    conn: psycopg.Connection, table: str, frame: pl.DataFrame, columns: list[str], lock_timeout_s: float
+) -> Inserted:
+    """Stage the frame and merge it into `table` (which holds rows); the rows inserted or updated."""
+    staged = _create_staging_table(conn, table)
+    copy_in.copy_rows(conn, staged, frame, columns)
+    inserted = _merge_staged(conn, table, staged, columns, frame.height, lock_timeout_s)
+    conn.execute(sql.SQL("DROP TABLE {}").format(staged))
+    return inserted
+
+
+def _create_staging_table(conn: psycopg.Connection, table: str) -> sql.Identifier:
+    """A temporary table shaped like `table`'s processed frames plus SEQ, dropped at commit at the latest."""
+    staged = sql.Identifier(f"_stage_{table}_{next(_staging_ids)}")
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staged, sql.Identifier(table)))
+    alters = [sql.SQL("ADD COLUMN {} BIGINT NOT NULL").format(sql.Identifier(SEQ))]
+    if table in RECORD_ID:
+        alters.insert(0, sql.SQL("DROP COLUMN {}").format(sql.Identifier(RECORD_ID[table])))
+    conn.execute(sql.SQL("ALTER TABLE {} {}").format(staged, sql.SQL(", ").join(alters)))
+    return staged
+
+
+def _merge_staged(
     conn: psycopg.Connection,
     table: str,
     staged: sql.Identifier,
     columns: list[str],
     staged_rows: int,
     lock_timeout_s: float,
-    notes: list[str],
-) -> int:
-    """Merge the staging table into `table`; return the number of rows inserted or updated."""
+) -> Inserted:
+    """Merge the staging table into `table`; the number of rows inserted or updated."""
     with conn.cursor() as cur:
         cur.execute(sql.SQL("ANALYZE {}").format(staged))
         saved = {}
@@ -44,14 +74,12 @@ def merge_staged(
             return max(cur.rowcount, 0)
 
         if table not in APPEND_ONLY_KEY:
-            loaded = run(_dimension_upsert(table, staged, columns))
+            loaded = Inserted(run(_dimension_upsert(table, staged, columns)))
         elif foreign_keys.bulk_path_pays_off(conn, table, staged_rows, into_empty_table=False):
             insert = _append_insert(table, staged, columns)
-            loaded = foreign_keys.insert_with_foreign_keys_dropped(
-                conn, table, lambda: run(insert), lock_timeout_s, notes
-            )
+            loaded = foreign_keys.insert_with_foreign_keys_dropped(conn, table, lambda: run(insert), lock_timeout_s)
         else:
-            loaded = run(_append_insert(table, staged, columns))
+            loaded = Inserted(run(_append_insert(table, staged, columns)))
         for name, value in saved.items():
             cur.execute("SELECT set_config(%s, %s, true)", (name, value))
         return loaded
@@ -63,8 +91,7 @@ def copy_into_empty_table(
     frame: pl.DataFrame,
     columns: list[str],
     lock_timeout_s: float,
-    notes: list[str],
-) -> int:
+) -> Inserted:
     """The initial load: nothing to merge with, so COPY straight into the table (no staging pass).
 
     The merge rules are applied to the frame first: a fact version goes in once (first seen), a
@@ -77,12 +104,12 @@ def copy_into_empty_table(
         frame = frame.unique(subset=[DIMENSION_KEY[table]], keep="last", maintain_order=True)
 
     def copy() -> int:
-        staging.copy_rows(conn, sql.Identifier(table), frame, columns, with_position=False)
+        copy_in.copy_rows(conn, sql.Identifier(table), frame, columns, with_position=False)
         return frame.height
 
     if foreign_keys.bulk_path_pays_off(conn, table, frame.height, into_empty_table=True):
-        return foreign_keys.insert_with_foreign_keys_dropped(conn, table, copy, lock_timeout_s, notes)
-    return copy()
+        return foreign_keys.insert_with_foreign_keys_dropped(conn, table, copy, lock_timeout_s)
+    return Inserted(copy())
 
 
 def _append_insert(table: str, staged: sql.Identifier, columns: list[str]) -> sql.Composed:
@@ -103,7 +130,7 @@ def _append_insert(table: str, staged: sql.Identifier, columns: list[str]) -> sq
         cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
         version=sql.SQL(", ").join(version),
         staging=staged,
-        seq=sql.Identifier(staging.SEQ),
+        seq=sql.Identifier(SEQ),
         match=sql.SQL(" AND ").join(sql.SQL("t.{0} = s.{0}").format(v) for v in version),
     )
 
@@ -116,7 +143,7 @@ def _dimension_upsert(table: str, staged: sql.Identifier, columns: list[str]) ->
     others = [sql.Identifier(c) for c in columns if c != DIMENSION_KEY[table]]
     # Several rows for one key in these batches: the last one wins (and ON CONFLICT sees one row).
     latest = sql.SQL("SELECT DISTINCT ON ({key}) {cols} FROM {staging} ORDER BY {key}, {seq} DESC").format(
-        key=key, cols=cols, staging=staged, seq=sql.Identifier(staging.SEQ)
+        key=key, cols=cols, staging=staged, seq=sql.Identifier(SEQ)
     )
     if table == "dim_date" or not others:
         conflict = sql.SQL("DO NOTHING")

@@ -9,7 +9,7 @@ import polars as pl
 import psycopg
 import pytest
 
-from reveries_pipeline.warehouse import foreign_keys, staging
+from reveries_pipeline.warehouse import copy_in, foreign_keys
 from reveries_pipeline.warehouse.ledger import pending_batch_keys
 from reveries_pipeline.warehouse.loader import LoadResult, load_batch, load_table_batches
 from reveries_pipeline.warehouse.schema import (
@@ -288,13 +288,13 @@ def _snapshot(conn):
 def test_a_crash_after_copy_changes_nothing_and_a_rerun_completes(warehouse, fk_path, monkeypatch):
     conn = warehouse
     before = _snapshot(conn)
-    real_copy = staging.copy_rows
+    real_copy = copy_in.copy_rows
 
     def copy_then_crash(*args, **kwargs):
         real_copy(*args, **kwargs)  # rows are in (staging or the empty target) table...
         raise RuntimeError("simulated crash before commit")
 
-    monkeypatch.setattr(staging, "copy_rows", copy_then_crash)
+    monkeypatch.setattr(copy_in, "copy_rows", copy_then_crash)
     batches = [("sales/b1.parquet", sales_frame([{"sales_order_id": 1}]))]
     with pytest.raises(RuntimeError, match="simulated crash"):
         with conn.transaction():
@@ -305,7 +305,7 @@ def test_a_crash_after_copy_changes_nothing_and_a_rerun_completes(warehouse, fk_
     assert _snapshot(conn) == before
     assert pending_batch_keys(conn, "fact_sales_order", ["sales/b1.parquet"]) == ["sales/b1.parquet"]
 
-    monkeypatch.setattr(staging, "copy_rows", real_copy)
+    monkeypatch.setattr(copy_in, "copy_rows", real_copy)
     result = load_table_batches(conn, "fact_sales_order", batches[:1])
     conn.commit()
     assert result.batches_applied == ["sales/b1.parquet"] and result.rows_loaded == 1

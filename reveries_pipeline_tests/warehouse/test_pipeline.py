@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from reveries_pipeline.catalog import DELETED_ROWS
-from reveries_pipeline.warehouse import loader, staging
+from reveries_pipeline.warehouse import copy_in, loader
 from reveries_pipeline.warehouse.schema import WAREHOUSE_TABLES
 from reveries_pipeline_tests.pipeline_harness import check_results
 from reveries_pipeline_tests.support import lake_keys
@@ -156,14 +156,14 @@ def test_replayed_batch_is_a_no_op(pipeline):
 def test_crash_mid_load_leaves_the_warehouse_unchanged_then_recovers(pipeline, monkeypatch):
     pipeline.ingest()
     pipeline.process()
-    real = staging.copy_rows
+    real = copy_in.copy_rows
 
     def crash_after_copying_payments(conn, target, frame, *args, **kwargs):
         real(conn, target, frame, *args, **kwargs)
         if "payment_id" in frame.columns:  # the last table of the load, after its rows are in
             raise RuntimeError("simulated crash while loading fact_payment")
 
-    monkeypatch.setattr(staging, "copy_rows", crash_after_copying_payments)
+    monkeypatch.setattr(copy_in, "copy_rows", crash_after_copying_payments)
     failed = pipeline.load(raise_on_error=False)
     assert not failed.success
     empty = counts(pipeline)

@@ -129,7 +129,7 @@ def test_a_bulk_fact_load_under_an_open_reader_keeps_the_foreign_keys_instead_of
         assert reader.execute(CURRENT_SALES).fetchone() == (before,)  # its snapshot, unchanged
         pid = reader.info.backend_pid
     assert result.rows_loaded == 2 and result.batches_applied == ["s/1.parquet"]
-    [note] = result.notes
+    note = result.kept_foreign_keys_because
     assert f"pid {pid} " in note and "'bi-reader'" in note and "foreign keys in place" in note, note
     with psycopg.connect(warehouse_dsn) as conn:
         assert conn.execute(CURRENT_SALES).fetchone() == (before + 2,)

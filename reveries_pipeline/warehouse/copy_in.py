@@ -1,34 +1,17 @@
-"""Getting rows into PostgreSQL fast: COPY (CSV streamed from polars), into a temporary staging table
-or straight into an empty warehouse table.
+"""Getting rows into PostgreSQL fast: COPY, as CSV written by polars, into any table: a live warehouse
+table on the initial load, or the merge's staging table.
 
-A staging table has the target's columns, minus a fact's record id (the warehouse assigns it), plus
-SEQ: each row's position in the concatenated batches, which the merge orders by.
+With SEQ, each row also carries its position in the concatenated batches, which the merge orders by.
 """
 
 from __future__ import annotations
-
-import itertools
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.warehouse.schema import RECORD_ID
-
 SEQ = "_reveries_seq"  # staging-only column: the row's position in the concatenated batches
 _COPY_CHUNK = 8 * 1024 * 1024
-_staging_ids = itertools.count()
-
-
-def create_staging_table(conn: psycopg.Connection, table: str) -> sql.Identifier:
-    """A temporary table shaped like `table`'s processed frames plus SEQ, dropped at commit at the latest."""
-    staging = sql.Identifier(f"_stage_{table}_{next(_staging_ids)}")
-    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, sql.Identifier(table)))
-    alters = [sql.SQL("ADD COLUMN {} BIGINT NOT NULL").format(sql.Identifier(SEQ))]
-    if table in RECORD_ID:
-        alters.insert(0, sql.SQL("DROP COLUMN {}").format(sql.Identifier(RECORD_ID[table])))
-    conn.execute(sql.SQL("ALTER TABLE {} {}").format(staging, sql.SQL(", ").join(alters)))
-    return staging
 
 
 def copy_rows(
