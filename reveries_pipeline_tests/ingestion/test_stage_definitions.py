@@ -7,7 +7,7 @@ from reveries_pipeline.asset_keys import RAW_GROUP, raw_key
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.assets import raw_totesys_tables
 from reveries_pipeline.ingestion.definitions import defs
-from reveries_pipeline.ingestion.schedule import ingestion_job
+from reveries_pipeline.jobs import ingestion_job
 
 
 def test_every_source_table_is_a_raw_asset_of_the_raw_group():
