@@ -21,8 +21,9 @@ from reveries_pipeline.catalog import PROCESSED_TABLE_NAMES, SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
 from reveries_pipeline.lake.batch_keys import is_batch_key
 from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
-from reveries_pipeline.processing.state import ProcessingStateStore
-from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectExistsError, ObjectStore
+from reveries_pipeline.processing.rewind import rewind_to_reprocess
+from reveries_pipeline.resources.object_errors import ObjectExistsError
+from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 
 QUARANTINE_PREFIX = "_quarantine/"
 
@@ -112,7 +113,7 @@ def _rewind_owner(store: ObjectStore, key: str, table: str, stage: str) -> str:
         return "a rejects report: nothing to recapture (the rejected rows are re-reported when fixed)"
     if stage == "ingestion":
         return CheckpointStore(store).rewind_to_recapture(table, key)
-    return ProcessingStateStore(store).rewind_to_reprocess(key)
+    return rewind_to_reprocess(store, key)
 
 
 def _put_if_absent(store: ObjectStore, key: str, data: bytes) -> None:

@@ -28,6 +28,7 @@ from reveries_pipeline.processing import checks
 from reveries_pipeline.processing.derived_state import reset_derived_state, write_rejects
 from reveries_pipeline.processing.dim_date import date_ranges
 from reveries_pipeline.processing.held import HoldBack
+from reveries_pipeline.processing.pass_log import PassRecord, last_written
 from reveries_pipeline.processing.pending import PendingRaw, read_pending_raw
 from reveries_pipeline.processing.schemas import column_schema
 from reveries_pipeline.processing.settle import settle_pass
@@ -117,19 +118,10 @@ def _begin_pass(
     return pending, state
 
 
-def _last_written(passes: list[dict]) -> dict[str, str]:
-    """Per processed table, the newest key the logged passes wrote."""
-    last: dict[str, str] = {}
-    for entry in passes:
-        for key in entry["written"]:
-            last[key.split("/", 1)[0]] = key
-    return last
-
-
-def _outputs(tables: dict[str, pl.DataFrame], pending: PendingRaw, passes: list[dict]) -> Iterator[Output]:
+def _outputs(tables: dict[str, pl.DataFrame], pending: PendingRaw, passes: list[PassRecord]) -> Iterator[Output]:
     """One output per table, naming the object the IO manager writes a non-empty frame to (after the
     table's previous one, even if the clock stepped back). Returns, for `yield from`, the keys written."""
-    previous = _last_written(passes)
+    previous = last_written(passes)
     written: list[str] = []
     for table in PROCESSED_TABLE_NAMES:
         metadata = {
@@ -155,9 +147,10 @@ def _commit(
 ) -> list[str]:
     """Once the outputs are stored: log the pass (if it read any raw batch) and save the state,
     checkpoint last, so these raw batches are done. Returns the state documents written."""
+    record = None
     if pending.batches:
-        state.record_pass(pending.checkpoint_before, written, held.released_from, date_ranges(dim_date))
-    state.checkpoint = pending.advanced
+        record = PassRecord.now(pending.checkpoint_before, written, held.released_from, date_ranges(dim_date))
+    state.finish_pass(pending.advanced, record)
     return store.save(state)
 
 

@@ -1,12 +1,14 @@
 """dim_date: one contiguous range of days over every date the facts have ever referenced.
 
 A pass emits only the days that stretch the known range over its facts' dates, so an incremental
-history and a rebuild from the lake end with the same dim_date.
+history and a rebuild from the lake end with the same dim_date. Days forgotten from the known range
+(`without_days`, when a quarantined pass is rewound) are emitted again by the next pass.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 
 import polars as pl
 
@@ -76,3 +78,15 @@ def date_ranges(dim_date: pl.DataFrame) -> list[list[str]]:
     runs = days.to_frame().with_columns(run=(days.diff().dt.total_days().fill_null(1) != 1).cum_sum())
     bounds = runs.group_by("run", maintain_order=True).agg(pl.col("date_id").min(), pl.col("date_id").max().alias("hi"))
     return [[lo.isoformat(), hi.isoformat()] for _, lo, hi in bounds.iter_rows()]
+
+
+def without_days(known_dates: pl.DataFrame, ranges: Iterable[Sequence[str]] | None) -> pl.DataFrame:
+    """The known days minus those in the [first, last] ISO ranges (None: every day)."""
+    if ranges is None:
+        return known_dates.clear()
+    day = pl.col("date_id")
+    inside = pl.any_horizontal(
+        [day.is_between(datetime.date.fromisoformat(lo), datetime.date.fromisoformat(hi)) for lo, hi in ranges]
+        or [pl.lit(False)]
+    )
+    return known_dates.filter(~inside)

@@ -9,7 +9,7 @@ Date keys never hold a fact back: dim_date is extended over every date a pass se
 
 Each held row remembers where reprocessing would recreate it (``HELD_SINCE``: the raw checkpoint of
 its source table before the pass that first held it), so a pass that releases rows can say where
-its output can be recreated from (see ``ProcessingStateStore.rewind_to_reprocess``).
+its output can be recreated from (see rewind.py).
 """
 
 from __future__ import annotations

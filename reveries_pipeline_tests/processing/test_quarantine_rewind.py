@@ -1,15 +1,13 @@
 """Recreating a processed object that was set aside (quarantined) before the warehouse loaded it:
-the pass log knows which raw batches produced it, and `rewind_to_reprocess` has them reprocessed."""
+the pass log knows which raw batches produced it, and `rewind.rewind_to_reprocess` has them reprocessed."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pytest
 
 from reveries_pipeline.asset_keys import processed_key
 from reveries_pipeline.lake.listing import new_batches
-from reveries_pipeline.processing.state import PASS_LOG_LIMIT, ProcessingState, ProcessingStateStore
+from reveries_pipeline.processing.rewind import rewind_to_reprocess
 from reveries_pipeline_tests.pipeline_harness import check_results
 
 
@@ -39,10 +37,9 @@ def test_fact_and_dim_date_objects_lost_before_loading_come_back(pipeline):
     pipeline.ingest()
     pipeline.process()
     lost = [keys(pipeline.processed, "fact_sales_order")[-1], keys(pipeline.processed, "dim_date")[-1]]
-    store = ProcessingStateStore(pipeline.processed)
     for key in lost:
         set_aside(pipeline.processed, key)
-    first, second = (store.rewind_to_reprocess(key) for key in lost)
+    first, second = (rewind_to_reprocess(pipeline.processed, key) for key in lost)
     assert first.startswith(lost[0]) and "Rewound the processing checkpoint (sales_order to sales_order/" in first
     assert f"..{far.isoformat()} again" in first
     assert second.startswith(lost[1]) and "already at or before" in second
@@ -73,7 +70,7 @@ def test_released_facts_come_back_from_the_raw_batch_they_were_first_read_from(p
     pipeline.process()  # ...and released, in a pass that read no sales_order batch
     released = keys(pipeline.processed, "fact_sales_order")[-1]
     set_aside(pipeline.processed, released)
-    description = ProcessingStateStore(pipeline.processed).rewind_to_reprocess(released)
+    description = rewind_to_reprocess(pipeline.processed, released)
     assert "sales_order to its first batch" in description
 
     pipeline.process()
@@ -90,7 +87,7 @@ def test_a_key_the_pass_log_does_not_know_reprocesses_everything(pipeline):
     pipeline.etl()
     before = pipeline.warehouse("SELECT * FROM fact_payment ORDER BY 1")
     unknown = "fact_payment/2020/01/01/fact_payment-20200101T000000000Z.parquet"
-    description = ProcessingStateStore(pipeline.processed).rewind_to_reprocess(unknown)
+    description = rewind_to_reprocess(pipeline.processed, unknown)
     assert "not in the processing pass log" in description and "every raw batch" in description
     result = pipeline.process()
     [mat] = [
@@ -102,15 +99,3 @@ def test_a_key_the_pass_log_does_not_know_reprocesses_everything(pipeline):
     pipeline.load()
     assert pipeline.warehouse("SELECT * FROM fact_payment ORDER BY 1") == before  # replay went in once
     assert dim_date_is_contiguous(pipeline)
-
-
-def test_the_pass_log_keeps_the_last_passes_only(processed_store):
-    store = ProcessingStateStore(processed_store)
-    state = ProcessingState()
-    for n in range(PASS_LOG_LIMIT + 7):
-        state.record_pass({"sales_order": f"raw-{n:04d}"}, [f"fact/{n:04d}"], {}, [])
-    store.save(state)
-    passes = ProcessingStateStore(processed_store).load().passes
-    assert len(passes) == PASS_LOG_LIMIT
-    assert passes[0]["written"] == ["fact/0007"] and passes[-1]["checkpoint_before"] == {"sales_order": "raw-0506"}
-    assert dt.datetime.fromisoformat(passes[-1]["at"]).tzinfo is not None
