@@ -18,6 +18,8 @@ INGESTION_BUCKET_URL = "INGESTION_BUCKET_URL"
 PROCESSED_BUCKET_URL = "PROCESSED_BUCKET_URL"
 # The folder (URL or local path) of the ECB's reference-rate files; unset locally = the bundled history.
 FX_RATES_URL = "FX_RATES_URL"
+# The persistent Dagster instance's PostgreSQL storage (`reveries dev`, `demo`, `run --persist`).
+DAGSTER_PG_URL = "DAGSTER_PG_URL"
 # Where the embedded default keeps its PostgreSQL data and local buckets.
 REVERIES_HOME = "REVERIES_HOME"
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reveries_pipeline.config import DAGSTER_PG_URL, reveries_home
+from reveries_pipeline.endpoints import Endpoints
+
 PROJECT_INSTANCE_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 # dagster-postgres needs psycopg2 (postgresql+psycopg2://): under SQLAlchemy 2.1 a plain
@@ -50,5 +53,21 @@ def prepare_dagster_home(home: Path, postgres_url: str) -> Path:
         target.unlink()
     target.write_text(settings.rstrip() + "\n" + _POSTGRES_STORAGE, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
-    os.environ["DAGSTER_PG_URL"] = sqlalchemy_url(postgres_url)
+    os.environ[DAGSTER_PG_URL] = sqlalchemy_url(postgres_url)
     return target
+
+
+def use_project_instance(endpoints: Endpoints) -> None:
+    """Record this process's runs in the project's instance: `.reveries/dagster_home`, with PostgreSQL
+    storage at DAGSTER_PG_URL (the embedded `dagster` database when unset). A DAGSTER_HOME you set is
+    yours: only a DAGSTER_PG_URL you set is handed on to it."""
+    from reveries_pipeline.resources.postgres import check_dsn
+
+    configured = endpoints.dagster.dsn
+    if configured:  # checked as libpq sees it, before SQLAlchemy's driver name is added
+        configured = check_dsn(configured.replace("+psycopg2://", "://", 1), DAGSTER_PG_URL)
+    if "DAGSTER_HOME" in os.environ:
+        if configured:
+            os.environ[DAGSTER_PG_URL] = sqlalchemy_url(configured)
+        return
+    prepare_dagster_home(reveries_home() / "dagster_home", configured or endpoints.dagster.conninfo())

@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from reveries_pipeline.config import EMBEDDED_DATABASES, embedded_pgdata, env_value
+from reveries_pipeline.config import EMBEDDED_DATABASES, embedded_pgdata
 
 log = logging.getLogger(__name__)
 
@@ -265,12 +265,6 @@ def embedded_dsn(database: str, pgdata: Path | None = None) -> str:
     if database == DAGSTER_DATABASE:
         ensure_dagster_async_commit(server.get_uri("postgres"))
     return server.get_uri(database)
-
-
-def dsn_or_embedded(var: str, database: str) -> str:
-    """The libpq URI in environment variable `var` (e.g. WAREHOUSE_DSN) or, if it is unset or blank,
-    the embedded server's `database`, started or joined as needed. The one place that rule lives."""
-    return env_value(var) or embedded_dsn(database)
 
 
 def start_embedded_default(pgdata: Path | None = None) -> dict[str, str]:

@@ -6,8 +6,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from reveries_pipeline import cli
-from reveries_pipeline.cli import main
+from reveries_pipeline.cli import job_runs, main
 from reveries_pipeline.resources.postgres import redact_dsn
 from reveries_pipeline.warehouse.report import TOP_DESIGNS_SQL
 from reveries_pipeline_tests.dashboard.warehouse_fixture import seed_warehouse
@@ -116,7 +115,7 @@ def test_run_prints_the_summary_worked_out_by_hand(warehouse_dsn, monkeypatch):
     has the arithmetic); the job itself is stubbed out, it is the test above's subject."""
     seed_warehouse(warehouse_dsn)
     monkeypatch.setenv("WAREHOUSE_DSN", warehouse_dsn)
-    monkeypatch.setattr(cli, "_execute_job", lambda job_name, log_level="INFO": True)
+    monkeypatch.setattr(job_runs, "execute_job", lambda job_name, log_level="INFO": True)
     result = CliRunner().invoke(main, ["run", "--job", "warehouse_job"])
     assert result.exit_code == 0, result.output
     counts, designs = _summary_tables(result.output)

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from reveries_pipeline.catalog import STAR_TABLE_NAMES
-from reveries_pipeline.environment import ConfigurationError, Deployment, build_resources, deployment
+from reveries_pipeline.endpoints import ConfigurationError, Deployment, deployment
+from reveries_pipeline.environment import build_resources
 from reveries_pipeline.totesys.schema import TOTESYS_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,7 +196,8 @@ def test_totesys_capture_picks_the_capture_mode(value, mode):
 
 
 def test_an_unknown_totesys_capture_fails_naming_the_values():
-    from reveries_pipeline.environment import ConfigurationError, build_resources
+    from reveries_pipeline.endpoints import ConfigurationError
+    from reveries_pipeline.environment import build_resources
 
     with pytest.raises(ConfigurationError, match=r"TOTESYS_CAPTURE must be one of poll, logical, not 'wal'"):
         build_resources({"TOTESYS_CAPTURE": "wal"})

@@ -15,7 +15,18 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "reveries_pipeline"
 
 STAGES = ("totesys", "ingestion", "processing", "reference", "warehouse", "dashboard")
-SHARED = ("config", "catalog", "asset_keys", "concurrency", "jobs", "embedded", "lake", "resources", "io_managers")
+SHARED = (
+    "config",
+    "endpoints",
+    "catalog",
+    "asset_keys",
+    "concurrency",
+    "jobs",
+    "embedded",
+    "lake",
+    "resources",
+    "io_managers",
+)
 ASSEMBLY = ("operations", "environment", "dagster_instance", "definitions", "cli")
 
 

@@ -7,8 +7,9 @@ from functools import cache
 
 from psycopg.conninfo import make_conninfo
 
-from reveries_pipeline.config import DASHBOARD_DSN, WAREHOUSE_DSN, env_value
+from reveries_pipeline.config import DASHBOARD_DSN, WAREHOUSE_DSN
 from reveries_pipeline.embedded import embedded_dsn, ensure_read_only_role
+from reveries_pipeline.endpoints import Endpoints, resolve_endpoints, search_path_conninfo
 
 DASHBOARD_ROLE = "reveries_dashboard"
 # A dashboard query that runs longer fails with PostgreSQL's query_canceled rather than pile up.
@@ -21,13 +22,14 @@ class DashboardRoleMissing(RuntimeError):
     """WAREHOUSE_DSN is set and DASHBOARD_DSN is not: the dashboard will not fall back to the loader's role."""
 
 
-def dashboard_dsn() -> str:
-    """DASHBOARD_DSN when set; the embedded default's read-only role when neither it nor WAREHOUSE_DSN
-    is; else DashboardRoleMissing, saying how to create the role."""
-    configured = env_value(DASHBOARD_DSN)
-    if configured:
-        return configured
-    if env_value(WAREHOUSE_DSN):
+def dashboard_dsn(endpoints: Endpoints | None = None) -> str:
+    """DASHBOARD_DSN when set (in a branch deployment's schema); the embedded default's read-only role
+    when neither it nor WAREHOUSE_DSN is; else DashboardRoleMissing, saying how to create the role.
+    The endpoints are the process environment's unless given."""
+    endpoints = endpoints or resolve_endpoints()
+    if endpoints.dashboard.dsn is not None:
+        return search_path_conninfo(endpoints.dashboard.dsn, endpoints.dashboard.schema)
+    if endpoints.warehouse.configured:
         raise DashboardRoleMissing(
             f"{DASHBOARD_DSN} is not set, and the dashboard will not connect with {WAREHOUSE_DSN}, the "
             f"loader's read-write role. Create its read-only role once, as the warehouse's owner:\n"

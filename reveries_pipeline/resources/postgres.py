@@ -94,6 +94,19 @@ def check_dsn(dsn: str, variable: str = "dsn") -> str:
     return dsn
 
 
+def database_conninfo(dsn: str, variable: str, embedded_database: str) -> str:
+    """How a database endpoint becomes a libpq URI, for the resource and for endpoints.Database alike:
+    `dsn` checked (errors name `variable`, never the password) or, when it is empty, the embedded
+    default's `embedded_database`, its server started or joined."""
+    if dsn:
+        return check_dsn(dsn, variable)
+    if not embedded_database:
+        raise ValueError("PostgresResource needs a dsn, or an embedded_database for the embedded default")
+    from reveries_pipeline.embedded import embedded_dsn
+
+    return embedded_dsn(embedded_database)
+
+
 def redact_dsn(dsn: str) -> str:
     """A description of the DSN that is safe to log: user, host, port and database, never the password."""
     return scrub(_describe_dsn(dsn), extra=dsn_secret_forms(dsn))
@@ -152,13 +165,7 @@ class PostgresResource(ConfigurableResource):
     @property
     def conninfo(self) -> str:
         """The DSN to connect with; starts (or joins) the embedded server when none is configured."""
-        if self.dsn:
-            return check_dsn(self.dsn, self.dsn_variable)
-        if not self.embedded_database:
-            raise ValueError("PostgresResource needs a dsn, or an embedded_database for the embedded default")
-        from reveries_pipeline.embedded import embedded_dsn
-
-        return embedded_dsn(self.embedded_database)
+        return database_conninfo(self.dsn, self.dsn_variable, self.embedded_database)
 
     @property
     def safe_name(self) -> str:
