@@ -15,8 +15,8 @@ import time
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
-from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA
-from reveries_pipeline.lake.parquet import object_uri, read_all_batches, write_new_parquet
+from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA, URI_METADATA, object_uri
+from reveries_pipeline.lake.parquet import read_all_batches, write_new_parquet
 from reveries_pipeline.resources.object_store import ObjectStore
 
 
@@ -30,7 +30,7 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
         started = time.perf_counter()
         if obj.height == 0:
             context.add_output_metadata(
-                {"rows": MetadataValue.int(0), "object_key": MetadataValue.text("(none: no changes)")}
+                {"rows": MetadataValue.int(0), OBJECT_KEY_METADATA: MetadataValue.text("(none: no changes)")}
             )
             return  # said by the metadata, and by the stage's summary line: no log event per table
         named = context.output_metadata.get(OBJECT_KEY_METADATA)
@@ -40,7 +40,7 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
             "rows": MetadataValue.int(obj.height),
             "bytes": MetadataValue.int(size),
             "write_seconds": MetadataValue.float(round(seconds, 3)),
-            "dagster/uri": MetadataValue.text(object_uri(self.store, key)),
+            URI_METADATA: MetadataValue.text(object_uri(self.store, key)),
         }
         if named is None:
             metadata[OBJECT_KEY_METADATA] = MetadataValue.text(key)

@@ -13,16 +13,9 @@ from pathlib import Path
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
-from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA, is_batch_key
+from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA, URI_METADATA, is_batch_key, object_uri
 from reveries_pipeline.lake.parquet import read_all_batches
 from reveries_pipeline.resources.object_store import ObjectStore
-
-URI_METADATA = "dagster/uri"
-
-
-def object_uri(store: ObjectStore, key: str) -> str:
-    """Where an object is: s3://bucket[/prefix]/key, or its path under a local bucket."""
-    return f"{store.url.rstrip('/')}/{key}"
 
 
 class RawBatchIOManager(ConfigurableIOManager):

@@ -1,4 +1,6 @@
-"""Batch object keys: `<table>/<YYYY>/<MM>/<DD>/<table>-<YYYYMMDDTHHMMSSmmmZ>.parquet`.
+"""How lake objects are named: batch keys, the metadata that carries one, and object URIs.
+
+A batch key is `<table>/<YYYY>/<MM>/<DD>/<table>-<YYYYMMDDTHHMMSSmmmZ>.parquet`.
 
 Within a table, keys sort in write order, so a listing with StartAfter=<last key seen> returns exactly
 the new batches. A new key is never earlier than the table's previous one, even if the clock steps back.
@@ -10,11 +12,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from reveries_pipeline.resources.object_store import ObjectExistsError, ObjectStore
+from reveries_pipeline.resources.object_errors import ObjectExistsError
+from reveries_pipeline.resources.object_store import ObjectStore
 
 # Output metadata naming the key a batch is (or must be) written to: an asset that must know its
 # object's key names it, and its IO manager writes exactly there.
 OBJECT_KEY_METADATA = "object_key"
+# Output metadata with where a stored object is, for people and tools (Dagster's standard key).
+URI_METADATA = "dagster/uri"
 
 _KEY = re.compile(r"^(?P<table>[a-z_]+)/\d{4}/\d{2}/\d{2}/(?P=table)-(?P<ts>\d{8}T\d{9})Z\.parquet$")
 
@@ -58,3 +63,10 @@ def put_new_batch(store: ObjectStore, table: str, path: Path, previous_key: str 
         except ObjectExistsError:
             key = next_batch_key(table, key)
     raise RuntimeError(f"{table}: could not find a free batch key after {key}")
+
+
+def object_uri(store: ObjectStore, key: str) -> str:
+    """Where an object is, for people and tools: `s3://bucket/prefix/key`, or a `file://` URI."""
+    if store.is_s3:
+        return f"{store.url.rstrip('/')}/{key}"
+    return (Path(store.url.removeprefix("file://")).expanduser().resolve() / key).as_uri()

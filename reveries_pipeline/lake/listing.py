@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterable
 
 from reveries_pipeline.lake.batch_keys import is_batch_key
-from reveries_pipeline.resources.object_store import ObjectInfo, ObjectStore
+from reveries_pipeline.resources.object_backends import ObjectInfo
+from reveries_pipeline.resources.object_store import ObjectStore
 
 
 def new_batches(store: ObjectStore, table: str, after_key: str | None) -> list[ObjectInfo]:

@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 
 from reveries_pipeline.lake.batch_keys import is_batch_key, put_new_batch
 from reveries_pipeline.lake.listing import new_batches
-from reveries_pipeline.resources.object_store import ObjectStore, UnreadableObjectError
+from reveries_pipeline.resources.object_errors import UnreadableObjectError
+from reveries_pipeline.resources.object_store import ObjectStore
 
 # A read starts with the object's last FOOTER_READ_BYTES (on S3 one ranged GET, which also gives the
 # size): enough for the footer of any batch the pipeline writes, and the whole object when it is that
@@ -128,10 +129,3 @@ def read_all_batches(store: ObjectStore, table: str) -> pl.DataFrame:
     batches of one table may differ in columns or widths (schema drift): columns are unioned."""
     frames = [read_parquet_object(store, o.key, o.size) for o in new_batches(store, table, None)]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-
-
-def object_uri(store: ObjectStore, key: str) -> str:
-    """Where an object is, for people and tools: `s3://bucket/prefix/key`, or a `file://` URI."""
-    if store.is_s3:
-        return f"{store.url.rstrip('/')}/{key}"
-    return (Path(store.url.removeprefix("file://")).expanduser().resolve() / key).as_uri()

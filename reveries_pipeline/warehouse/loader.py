@@ -22,7 +22,7 @@ from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES
 from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.resources import ObjectStore
-from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline.resources.object_errors import UnreadableObjectError
 from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
 from reveries_pipeline.resources.untrusted import bounded
 from reveries_pipeline.warehouse import ledger, merge, reporting

@@ -17,7 +17,8 @@ from psycopg import sql
 
 from reveries_pipeline.catalog import STAR_TABLE_NAMES
 from reveries_pipeline.lake.batch_keys import is_batch_key
-from reveries_pipeline.resources.object_store import MAX_OBJECT_BYTES_ENV, MAX_OBJECT_ROWS_ENV, ObjectStore
+from reveries_pipeline.resources.object_store import ObjectStore
+from reveries_pipeline.resources.read_limits import MAX_OBJECT_BYTES_ENV, MAX_OBJECT_ROWS_ENV
 from reveries_pipeline.warehouse.schema import LEDGER_TABLE
 from reveries_pipeline_tests.faults.harness import newest_key
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source

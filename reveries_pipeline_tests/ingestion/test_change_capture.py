@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import polars as pl
 import psycopg
@@ -234,9 +236,11 @@ def test_every_raw_output_reports_dagster_standard_metadata(run_ingestion, inges
     meta = materialized_metadata(run_ingestion(), "payment")
     [key] = batches(ingestion_store, "payment")
     assert meta["dagster/row_count"] == 1
-    assert meta["dagster/uri"] == f"{ingestion_store.url}/{key}"
-    if not ingestion_store.is_s3:  # a local bucket's URI is the object's file
-        assert Path(meta["dagster/uri"]).read_bytes() == ingestion_store.get_bytes(key)
+    if ingestion_store.is_s3:
+        assert meta["dagster/uri"] == f"{ingestion_store.url}/{key}"
+    else:  # a local bucket's URI is the object's file, as a file:// URI (as for processed objects)
+        assert meta["dagster/uri"].startswith("file:///") and meta["dagster/uri"].endswith(key)
+        assert Path(url2pathname(urlparse(meta["dagster/uri"]).path)).read_bytes() == ingestion_store.get_bytes(key)
     columns = {c.name: c.type for c in meta["dagster/column_schema"].columns}
     assert list(columns) == batch_schema(ingestion_store, key).names
     assert columns["payment_amount"] == "numeric(10,2)" and columns["last_updated"] == "timestamp(3) without time zone"

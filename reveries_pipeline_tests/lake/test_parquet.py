@@ -12,7 +12,8 @@ import pytest
 
 from reveries_pipeline.lake import parquet
 from reveries_pipeline.lake.parquet import read_parquet_object, read_state_frame, write_new_parquet
-from reveries_pipeline.resources.object_store import MAX_OBJECT_ROWS_ENV, ObjectOverLimitError, ObjectStore
+from reveries_pipeline.resources.object_store import ObjectStore
+from reveries_pipeline.resources.read_limits import MAX_OBJECT_ROWS_ENV, ObjectOverLimitError
 
 
 def _requests(store: ObjectStore) -> list[str]:

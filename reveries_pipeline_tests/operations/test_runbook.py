@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline.resources.object_errors import UnreadableObjectError
 from reveries_pipeline_tests.faults.harness import newest_key, truncate_object
 from reveries_pipeline_tests.faults.verification import assert_warehouse_matches_source
 from reveries_pipeline_tests.shell import PROJECT_ROOT, paste

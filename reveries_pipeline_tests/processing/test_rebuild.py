@@ -10,7 +10,7 @@ from dagster import materialize
 from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.processing.assets import star_schema_tables
 from reveries_pipeline.processing.derived_state import reset_derived_state
-from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline.resources.object_errors import UnreadableObjectError
 from reveries_pipeline.warehouse.assets import warehouse_tables
 from reveries_pipeline_tests.support import lake_contents
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from reveries_pipeline.resources import object_store
-from reveries_pipeline.resources.object_store import ObjectExistsError, ObjectStore, ObjectTooLargeError
+from reveries_pipeline.resources import object_backends
+from reveries_pipeline.resources.object_errors import ObjectExistsError, ObjectTooLargeError
+from reveries_pipeline.resources.object_store import ObjectStore
 
 s3_bucket = pytest.mark.parametrize("bucket_kind", ["s3"])
 KEY = "t/2024/01/01/t-20240101T000000000Z.parquet"
@@ -32,7 +33,7 @@ def test_a_writer_that_loses_the_race_for_a_key_gets_object_exists(ingestion_sto
 
 @s3_bucket
 def test_an_object_too_large_for_one_conditional_put_is_refused(ingestion_store: ObjectStore, monkeypatch):
-    monkeypatch.setattr(object_store, "MAX_CONDITIONAL_PUT_BYTES", 4)  # stands in for 5 GiB
+    monkeypatch.setattr(object_backends, "MAX_CONDITIONAL_PUT_BYTES", 4)  # stands in for 5 GiB
     with pytest.raises(ObjectTooLargeError, match="refusing to write it unconditionally"):
         ingestion_store.put_new_bytes(KEY, b"12345")
     assert ingestion_store.get_bytes(KEY) is None

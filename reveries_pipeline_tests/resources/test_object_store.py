@@ -2,16 +2,16 @@ import io
 
 import pytest
 
-from reveries_pipeline.resources.object_store import (
+from reveries_pipeline.resources.object_errors import ObjectExistsError
+from reveries_pipeline.resources.object_store import ObjectStore
+from reveries_pipeline.resources.read_limits import (
     DEFAULT_MAX_OBJECT_BYTES,
     DEFAULT_MAX_OBJECT_ROWS,
     DEFAULT_MAX_STATE_BYTES,
     MAX_OBJECT_BYTES_ENV,
     MAX_OBJECT_ROWS_ENV,
     MAX_STATE_BYTES_ENV,
-    ObjectExistsError,
     ObjectOverLimitError,
-    ObjectStore,
 )
 
 

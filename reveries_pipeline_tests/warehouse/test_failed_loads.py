@@ -13,7 +13,7 @@ import pytest
 from dagster import Failure
 
 from reveries_pipeline.lake.parquet import read_parquet_object
-from reveries_pipeline.resources.object_store import UnreadableObjectError
+from reveries_pipeline.resources.object_errors import UnreadableObjectError
 from reveries_pipeline.warehouse.schema import LEDGER_TABLE, WAREHOUSE_TABLES
 from reveries_pipeline_tests.support import lake_keys
 
