@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from click.testing import CliRunner
+from psycopg.conninfo import make_conninfo
 
 from reveries_pipeline.cli import job_runs, main
 from reveries_pipeline.resources.postgres import redact_dsn
@@ -241,3 +242,53 @@ def test_setup_and_drop_cdc_apply_on_the_source(seeded_source, monkeypatch):
     finally:  # a slot left behind would stop the test database from being dropped
         with psycopg.connect(seeded_source, autocommit=True) as conn:
             drop_publication_and_slot(conn)
+
+
+def test_run_offers_the_jobs_of_the_code_location(monkeypatch):
+    """--job lists what the code location defines (etl_job first), not a copy of it; rebuild_job has a
+    command of its own that asks first, and the daily-partitioned fx_rates_job needs a range."""
+    from dagster import Definitions, job, op
+
+    import reveries_pipeline.definitions as definitions
+
+    @op
+    def audit() -> None:
+        pass
+
+    @job
+    def audit_job():
+        audit()
+
+    monkeypatch.setattr(definitions, "defs", Definitions.merge(definitions.defs, Definitions(jobs=[audit_job])))
+    result = CliRunner().invoke(main, ["run", "--help"])
+    assert "--job [etl_job|audit_job|ingestion_job|processing_job|warehouse_job]" in result.output, result.output
+    for job_name in ("rebuild_job", "fx_rates_job"):
+        refused = CliRunner().invoke(main, ["run", "--job", job_name])
+        assert refused.exit_code == 2 and f"'{job_name}' is not one of" in refused.output
+
+
+def test_a_branch_deployments_summary_reads_the_branch_schema(warehouse_dsn, monkeypatch):
+    """The warehouse of a branch deployment lives in its own schema (pr_42): `reveries run` summarises
+    that one. The public schema here holds nothing."""
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA pr_42")
+    seed_warehouse(make_conninfo(warehouse_dsn, options="-c search_path=pr_42"))
+    monkeypatch.setenv("DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT", "1")
+    monkeypatch.setenv("DAGSTER_CLOUD_PULL_REQUEST_ID", "42")
+    monkeypatch.setenv("WAREHOUSE_DSN", warehouse_dsn)
+    monkeypatch.setattr(job_runs, "execute_job", lambda job_name, log_level="INFO": True)
+    monkeypatch.setattr(job_runs, "runnable_job_names", lambda: ["etl_job", "warehouse_job"])
+    result = CliRunner().invoke(main, ["run", "--job", "warehouse_job"])
+    assert result.exit_code == 0, result.output
+    counts, designs = _summary_tables(result.output)
+    assert (counts["fact_sales_order"], len(designs)) == ("15", 4)
+
+
+def test_an_endpoint_the_deployment_lacks_is_one_line_naming_its_variable(monkeypatch):
+    monkeypatch.setenv("DAGSTER_CLOUD_DEPLOYMENT_NAME", "prod")
+    monkeypatch.delenv("INGESTION_BUCKET_URL", raising=False)
+    result = CliRunner().invoke(main, ["resnapshot", "sales_order"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.output.strip() == (
+        "Error: INGESTION_BUCKET_URL must be set in this deployment (no local bucket outside local)"
+    )
