@@ -1,7 +1,7 @@
 """Time every dashboard panel query against a warehouse, print a table and a pass/fail line against the
 targets (every panel <= 150 ms, all of them together <= 1 s; warm caches, no answer cache).
 
-    DASHBOARD_DSN=postgresql://... python benchmarks/bench_dashboard.py [--repeat 5] [--currency GBP]
+    DASHBOARD_DSN=postgresql://... python -m benchmarks.bench_dashboard [--repeat 5] [--currency GBP]
         [--reporting-currency EUR] [--date-from 2022-01-01 --date-to 2022-12-31] [--explain]
 
 Without --dsn it connects as the dashboard does (DASHBOARD_DSN, else the embedded default's read-only
@@ -63,12 +63,16 @@ def verdict(medians: dict[str, float]) -> tuple[bool, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dsn", help="warehouse DSN (default: the dashboard's, DASHBOARD_DSN or the embedded role)")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each query (default 5)")
     parser.add_argument("--currency", help="the currency filter (default: none, i.e. All)")
-    parser.add_argument("--reporting-currency", choices=q.REPORTING_CURRENCIES, default="GBP")
-    parser.add_argument("--date-from", type=date.fromisoformat)
-    parser.add_argument("--date-to", type=date.fromisoformat)
-    parser.add_argument("--as-of", type=date.fromisoformat)
+    parser.add_argument(
+        "--reporting-currency", choices=q.REPORTING_CURRENCIES, default="GBP", help="the currency values are shown in"
+    )
+    parser.add_argument("--date-from", type=date.fromisoformat, help="first day of the range (YYYY-MM-DD)")
+    parser.add_argument("--date-to", type=date.fromisoformat, help="last day of the range (YYYY-MM-DD)")
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, help="the day outstanding payments are counted at (YYYY-MM-DD)"
+    )
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each query")
     args = parser.parse_args(argv)
     dsn = args.dsn or dashboard_dsn()

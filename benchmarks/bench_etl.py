@@ -1,35 +1,24 @@
 """Benchmark the whole chain (etl_job) at several totesys scales.
 
-    .venv/bin/python benchmarks/bench_etl.py --scales 1 10 100 [--s3] [--incremental-rows 1000] \
+    .venv/bin/python -m benchmarks.bench_etl --scales 1 10 100 [--s3] [--incremental-rows 1000] \
         [--out benchmarks/results/etl.md]
 
 For each scale: a fresh embedded PostgreSQL (totesys_<scale>, warehouse_<scale>), seed_totesys(seed=42),
-fresh buckets (local folders, or moto S3 with --s3), then three `dagster job execute -j etl_job`
-subprocess runs - initial, idle rerun (no source change), incremental (N changed rows: N/2 sales_order
+fresh buckets (local folders, or moto S3 with --s3), then three etl_job runs, each in its own process
+(see --runner) - initial, idle rerun (no source change), incremental (N changed rows: N/2 sales_order
 units_sold+1 and N/2 payment paid=true, all with last_updated=now()) - timing wall clock, per-step
-durations (from Dagster's 'Finished execution of step' lines) and the child's peak RSS.
-Finally the warehouse fact tables are reconciled against the source.
+durations (from the run's STEP_START and STEP_SUCCESS events in Dagster's event log) and the process's
+peak RSS. Finally each fact table is reconciled against its source table by the warehouse's own
+`reconciles_with_source` check.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _pipeline_bench import (  # noqa: E402
-    Report,
-    RunResult,
-    ScaleEnv,
-    Workspace,
-    failure_report,
-    fmt_mb,
-    fmt_s,
-    fmt_wall,
-    parse_bench_args,
-    table,
-)
+from benchmarks.job_runs import TimedRun
+from benchmarks.report import Report, failure_report, fmt_mb, fmt_s, fmt_wall, table
+from benchmarks.scale_world import ScaleWorld, Workspace, parse_bench_args
 
 STEPS = ("raw_totesys_tables", "star_schema_tables", "warehouse_tables")
 RUN_HEADERS = ["run", "exit", "wall s", *[f"{s} s" for s in STEPS], "peak RSS MB"]
@@ -42,13 +31,13 @@ RECONCILIATION_HEADERS = [
     "match",
 ]
 SUMMARY_NOTE = (
-    "Wall times include Dagster process start and code-location load; step times are Dagster's own. "
-    "Peak RSS is the maximum resident set of the `dagster job execute` process (GNU time)"
-    ", over the three runs.\n"
+    "Wall times include Dagster process start and code-location load; step times are Dagster's own "
+    "(its event log). Peak RSS is the maximum resident set of the job's process (GNU time), over the "
+    "three runs.\n"
 )
 
 
-def run_row(label: str, r) -> list[str]:
+def run_row(label: str, r: TimedRun) -> list[str]:
     return [
         label,
         str(r.returncode),
@@ -58,12 +47,12 @@ def run_row(label: str, r) -> list[str]:
     ]
 
 
-def run_etl_jobs(env: ScaleEnv, n_changes: int, summary: dict, emit) -> None:
+def run_etl_jobs(env: ScaleWorld, n_changes: int, summary: dict, emit) -> None:
     """The initial run and, when it succeeds, an idle rerun and an incremental run after n_changes
     source rows changed. Each result goes into summary under its run name; emits the runs' table."""
     rows, failures = [], []
 
-    def run(name: str, label: str) -> RunResult:
+    def run(name: str, label: str) -> TimedRun:
         result = env.run_job("etl_job", name)
         rows.append(run_row(label, result))
         summary[name] = result
@@ -92,14 +81,14 @@ def reconciliation_row(v: dict) -> list[str]:
         _count(v["rows"]),
         _count(v["distinct_ids"]),
         v["source"],
-        f"{v['source_rows']:,}",
+        _count(v["source_rows"]),
         "yes" if v["ok"] else "NO",
     ]
 
 
-def reconcile_warehouse(env: ScaleEnv, summary: dict, emit) -> None:
-    """Compare each fact table's distinct natural ids with its source table's rows."""
-    verify = env.verify_warehouse()
+def reconcile_warehouse(env: ScaleWorld, summary: dict, emit) -> None:
+    """Compare each fact table's current natural ids with its source table's rows."""
+    verify = env.reconcile()
     summary["verified"] = all(v["ok"] for v in verify)
     emit("Warehouse reconciliation (after the last run):\n")
     emit(table(RECONCILIATION_HEADERS, [reconciliation_row(v) for v in verify]) + "\n")
@@ -116,7 +105,7 @@ def bench_scale(ws: Workspace, scale: float, n_changes: int, seed: int, emit) ->
         f"Seed: {seed_s:.2f} s, {sum(counts.values()):,} source rows "
         f"({', '.join(f'{t}={n:,}' for t, n in counts.items())})\n"
     )
-    buckets = "moto S3" if ws.s3 else "local folders"
+    buckets = "moto S3" if ws.s3_endpoint else "local folders"
     emit(f"Buckets: {buckets} (`{env.ingestion_url}`, `{env.processed_url}`)\n")
     run_etl_jobs(env, n_changes, summary, emit)
     reconcile_warehouse(env, summary, emit)
@@ -171,13 +160,7 @@ def all_ok(summaries: list[dict]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_bench_args(
-        __doc__,
-        argv,
-        s3="buckets on a moto server instead of local folders",
-        out="also write the markdown report here",
-        keep="keep the temp dir (pgdata, buckets, logs)",
-    )
+    args = parse_bench_args(__doc__, argv)
     report = Report("etl_job benchmark")
     ws = Workspace(keep=args.keep, s3=args.s3, runner=args.runner)
     report.emit(f"Work dir: `{ws.root}`{' (kept)' if args.keep else ' (removed at exit)'}\n")

@@ -1,13 +1,13 @@
 """Benchmark ingestion alone (ingestion_job): the first full snapshot, then an incremental capture.
 
-    .venv/bin/python benchmarks/bench_ingestion.py --scales 1 10 100 [--s3] [--incremental-rows 1000] \
+    .venv/bin/python -m benchmarks.bench_ingestion --scales 1 10 100 [--s3] [--incremental-rows 1000] \
         [--out benchmarks/results/ingestion.md]
 
-Same mechanics as bench_etl.py: per scale a fresh embedded PostgreSQL and fresh buckets, seed_totesys
-(seed=42), then `dagster job execute -m reveries_pipeline.definitions -j ingestion_job` as a subprocess
-(ephemeral instance) - once for the full snapshot, once after N changed rows. ingestion_job uses
-Dagster's default (multiprocess) executor, so peak RSS is the largest single process of the run
-(GNU time reports the maximum over the child and its waited-for descendants, not their sum).
+Same mechanics as bench_etl: per scale a fresh embedded PostgreSQL and fresh buckets, seed_totesys
+(seed=42), then ingestion_job in its own process (see --runner) - once for the full snapshot, once
+after N changed rows. ingestion_job uses Dagster's default (multiprocess) executor, so peak RSS is
+the largest single process of the run (GNU time reports the maximum over the child and its
+waited-for descendants, not their sum).
 """
 
 from __future__ import annotations
@@ -16,19 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _pipeline_bench import (  # noqa: E402
-    Report,
-    RunResult,
-    Workspace,
-    failure_report,
-    fmt_mb,
-    fmt_s,
-    fmt_wall,
-    parse_bench_args,
-    table,
-)
+from benchmarks.job_runs import TimedRun
+from benchmarks.report import Report, failure_report, fmt_mb, fmt_s, fmt_wall, table
+from benchmarks.scale_world import Workspace, parse_bench_args
 
 HEADERS = [
     "scale",
@@ -44,8 +34,8 @@ HEADERS = [
     "changed rows",
 ]
 NOTE = (
-    "Wall = whole `dagster job execute` process (start-up and code-location load included); "
-    "step = Dagster's 'Finished execution of step \"raw_totesys_tables\"' duration.\n"
+    "Wall = the job's whole process (start-up and code-location load included); step = "
+    "`raw_totesys_tables` from its STEP_START to its STEP_SUCCESS event in Dagster's event log.\n"
 )
 
 
@@ -56,7 +46,7 @@ def lake_size_mb(url: str) -> float | None:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def bench_scale(ws: Workspace, scale: float, args: argparse.Namespace) -> tuple[list[str], list[RunResult]]:
+def bench_scale(ws: Workspace, scale: float, args: argparse.Namespace) -> tuple[list[str], list[TimedRun]]:
     """Seed, take the full snapshot and, when it succeeds, an incremental capture after changing rows.
     Returns the scale's table row and its failed runs."""
     env = ws.scale(scale)

@@ -1,6 +1,6 @@
 """Change -> warehouse latency under `reveries dev` on the embedded default.
 
-    .venv/bin/python benchmarks/bench_latency.py [--mode poll|logical] [--minutes 4] [--every 5] \
+    .venv/bin/python -m benchmarks.bench_latency [--mode poll|logical] [--minutes 4] [--every 5] \
         [--out benchmarks/results/latency-poll.md]
 
 In a temporary REVERIES_HOME: seed totesys (scale 1), start `reveries dev` (UI, daemon, sensors and the
@@ -38,9 +38,7 @@ from pathlib import Path
 import psutil
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _pipeline_bench import Report, table  # noqa: E402
+from benchmarks.report import Report, table
 
 PROJECT = Path(__file__).resolve().parent.parent
 REVERIES = Path(sys.executable).with_name("reveries")  # the venv running this benchmark

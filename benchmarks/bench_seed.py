@@ -1,6 +1,6 @@
 """Time seed_totesys at several scales on a fresh embedded PostgreSQL.
 
-python benchmarks/bench_seed.py --scales 1 10 100
+.venv/bin/python -m benchmarks.bench_seed --scales 1 10 100
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from reveries_pipeline.totesys.seed import seed_totesys
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0, 100.0])
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--scales", type=float, nargs="+", default=[1.0, 10.0, 100.0], help="totesys scales, seeded in turn (1 10 100)"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed_totesys's random seed (default 42)")
     parser.add_argument("--pgdata", type=Path, default=None, help="data directory (default: a temporary one)")
     args = parser.parse_args(argv)
 

@@ -2,7 +2,7 @@
 role) in headless Chromium, and time the first view until every panel has rendered: a new Streamlit
 process, so no answer is cached.
 
-    python benchmarks/screenshot_dashboard.py [--out .reveries/screenshots/live.png] [--after-load]
+    python -m benchmarks.screenshot_dashboard [--out .reveries/screenshots/live.png] [--after-load]
 
 With --after-load it then changes totesys (`reveries totesys simulate --iterations 1`), loads the
 change (`reveries run`), and times the first view after that load: the server is warm, but every

@@ -1,7 +1,7 @@
 """Backfill `reference/fx_rates` from the Dagster UI as a user would, and screenshot it for docs/img/.
 
     REVERIES_HOME=/tmp/ui-fx .venv/bin/reveries demo --scale 0.2
-    REVERIES_HOME=/tmp/ui-fx .venv/bin/python benchmarks/screenshot_fx_backfill.py --out-dir docs/img
+    REVERIES_HOME=/tmp/ui-fx .venv/bin/python -m benchmarks.screenshot_fx_backfill --out-dir docs/img
 
 It starts `reveries dev` (the UI and the daemon that runs backfills, on the embedded default) on a
 free port, opens the asset's page in headless Chromium, clicks "Materialize…", types a partition
@@ -24,8 +24,14 @@ from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
-from screenshot_ui import free_port, launch_chromium, skip_community_dialog, stop_process_group, wait_until_serving
 
+from benchmarks.screenshot_ui import (
+    free_port,
+    launch_chromium,
+    skip_community_dialog,
+    stop_process_group,
+    wait_until_serving,
+)
 from reveries_pipeline import config
 from reveries_pipeline.embedded import embedded_dsn
 

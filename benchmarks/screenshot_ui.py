@@ -2,7 +2,7 @@
 table) after a `reveries demo`, for docs/img/.
 
     REVERIES_HOME=/tmp/ui-demo .venv/bin/reveries demo --scale 0.2
-    REVERIES_HOME=/tmp/ui-demo .venv/bin/python benchmarks/screenshot_ui.py --out-dir docs/img
+    REVERIES_HOME=/tmp/ui-demo .venv/bin/python -m benchmarks.screenshot_ui --out-dir docs/img
 
 It serves the UI with `dagster-webserver` on the same instance `reveries demo` recorded its run in.
 """

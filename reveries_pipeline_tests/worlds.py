@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from reveries_pipeline.resources import ObjectStore, PostgresResource
-from reveries_pipeline_tests.faults.harness import FaultWorld
+from reveries_pipeline_tests.faults.harness import FaultWorld, s3_env
 from reveries_pipeline_tests.support import create_database, drop_databases
 
 
@@ -88,10 +88,5 @@ def s3_world(world, s3_endpoint):
         url = f"s3://{bucket}/lake"
         _upload_tree(Path(getattr(world, f"{kind}_url")), url)
         setattr(world, f"{kind}_url", url)
-    world.extra_env.update(
-        AWS_ENDPOINT_URL=s3_endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto accepts any credentials
-        AWS_REGION="eu-west-2",
-    )
+    world.extra_env.update(s3_env(s3_endpoint))
     return world

@@ -1,5 +1,8 @@
 """The fault suite's world: a source, a warehouse and two buckets, driven by real job processes
-(`reveries run`) that can be killed with SIGKILL when their log shows a chosen point."""
+(`reveries run`) that can be killed with SIGKILL when their log shows a chosen point.
+
+Plain classes and functions, no pytest fixtures: the scale benchmarks (benchmarks/scale_world.py)
+build their worlds and run their job processes with these too."""
 
 from __future__ import annotations
 
@@ -40,8 +43,9 @@ class JobRun:
         return "\n".join(self.output.splitlines()[-lines:])
 
 
-def run_process(argv: list[str], env: dict[str, str], on_line=None, timeout: float = 240) -> JobRun:
-    """Run argv in its own process group, handing each output line to `on_line(line, pgid)` as it comes."""
+def run_process(argv: list[str], env: dict[str, str], on_line=None, timeout: float | None = 240) -> JobRun:
+    """Run argv in its own process group, handing each output line to `on_line(line, pgid)` as it comes
+    (no time limit with timeout=None)."""
     started = time.perf_counter()
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
         argv,
@@ -95,6 +99,17 @@ def job_argv(job: str) -> list[str]:
     if job == "rebuild_job":
         return [str(BIN / "reveries"), "rebuild", "--yes"]
     return [str(BIN / "reveries"), "run", "--job", job]
+
+
+def s3_env(endpoint: str) -> dict[str, str]:
+    """The environment that points boto3 at an S3 endpoint on loopback, with credentials moto accepts."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # moto accepts any credentials
+        "AWS_REGION": "eu-west-2",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+    }
 
 
 @dataclass
