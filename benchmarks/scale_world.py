@@ -122,19 +122,20 @@ class ScaleWorld:
         return {"sales_order": orders, "payment": payments}
 
     def reconcile(self) -> list[dict]:
-        """Each fact table against its source table, by the warehouse's own reconciliation check, with
-        the fact's rows of every version; counts are None where the warehouse has no such table."""
-        connect = psycopg.connect
-        with (
-            connect(self.world.totesys_dsn, autocommit=True) as src,
-            connect(self.world.warehouse_dsn, autocommit=True) as wh,
-        ):
-            try:
-                versions = row_counts(wh)
-                checks = {fact: reconciliation(wh, src, fact) for fact in FACT_TABLES}
-            except psycopg.Error:  # no warehouse: the first run failed
-                versions, checks = {}, {}
-        return [_reconciliation_row(fact, versions.get(fact), checks.get(fact)) for fact in FACT_TABLES]
+        return reconcile_facts(self.world)
+
+
+def reconcile_facts(world: FaultWorld) -> list[dict]:
+    """Each fact table against its source table, by the warehouse's own reconciliation check, with the
+    fact's rows of every version; counts are None where the warehouse has no such table."""
+    connect = psycopg.connect
+    with connect(world.totesys_dsn, autocommit=True) as src, connect(world.warehouse_dsn, autocommit=True) as wh:
+        try:
+            versions = row_counts(wh)
+            checks = {fact: reconciliation(wh, src, fact) for fact in FACT_TABLES}
+        except psycopg.Error:  # no warehouse: the first run failed
+            versions, checks = {}, {}
+    return [_reconciliation_row(fact, versions.get(fact), checks.get(fact)) for fact in FACT_TABLES]
 
 
 def _reconciliation_row(fact: str, versions: int | None, check) -> dict:
