@@ -62,10 +62,10 @@ run-checks: gates  ## quality gates: the offline ones, coverage >= 90%, pip-audi
 	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --strict  # what ships; needs PyPI's vulnerability API: fails (never passes silently) offline
 
 bench: $(STAMP)  ## etl_job wall time at scales 1, 10 (and 100 with SCALES="1 10 100")
-	$(BIN)/python benchmarks/bench_etl.py --scales $(or $(SCALES),1 10)
+	$(BIN)/python -m benchmarks.bench_etl --scales $(or $(SCALES),1 10)
 
 bench-latency: $(STAMP)  ## change -> warehouse latency under reveries dev (MODE=poll|logical), idle runs and CPU
-	$(BIN)/python benchmarks/bench_latency.py --mode $(or $(MODE),poll) --out benchmarks/results/latency-$(or $(MODE),poll).md
+	$(BIN)/python -m benchmarks.bench_latency --mode $(or $(MODE),poll) --out benchmarks/results/latency-$(or $(MODE),poll).md
 
 clean:
 	rm -rf .reveries .pytest_cache .ruff_cache
