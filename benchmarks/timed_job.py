@@ -1,5 +1,6 @@
-"""One job in this process on an ephemeral Dagster instance, as `reveries run` executes it, then its
-step times, read from that instance's event log, written as JSON for the benchmark that started it.
+"""One job in this process on an ephemeral Dagster instance, as `reveries run` executes it (without the
+warehouse summary `reveries run` prints afterwards), then its step times, read from that instance's
+event log, written as JSON for the benchmark that started it.
 
     .venv/bin/python -m benchmarks.timed_job --step-times steps.json --job etl_job
 
