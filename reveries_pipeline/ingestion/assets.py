@@ -55,7 +55,7 @@ from reveries_pipeline.ingestion.logical_capture import LogicalRun, capture_logi
 from reveries_pipeline.ingestion.parallel import run_per_table
 from reveries_pipeline.ingestion.reconcile import Reconciler
 from reveries_pipeline.ingestion.spool import spool_directory, sweep_stale_spools
-from reveries_pipeline.lake.batch_keys import next_batch_key
+from reveries_pipeline.lake.object_names import next_batch_key
 from reveries_pipeline.resources import ObjectStore, PostgresResource
 
 LARGE_TABLES = ("payment", "transaction", "sales_order", "purchase_order")

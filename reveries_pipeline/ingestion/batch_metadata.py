@@ -9,7 +9,7 @@ from dagster import MetadataValue, TableColumn, TableSchema
 
 from reveries_pipeline.ingestion.change_capture import CaptureResult
 from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE, SourceTable
-from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA
+from reveries_pipeline.lake.object_names import OBJECT_KEY_METADATA
 
 NO_OBJECT = "(none: no changes)"
 

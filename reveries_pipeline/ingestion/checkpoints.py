@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from reveries_pipeline.ingestion.logical.lsn import lsn_text
-from reveries_pipeline.lake.batch_keys import is_batch_key
+from reveries_pipeline.lake.object_names import is_batch_key
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 
 CHECKPOINT_PREFIX = f"{STATE_PREFIX}ingestion/checkpoints/"

@@ -15,7 +15,7 @@ import time
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
-from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA, URI_METADATA, object_uri
+from reveries_pipeline.lake.object_names import OBJECT_KEY_METADATA, URI_METADATA, object_uri
 from reveries_pipeline.lake.parquet import read_all_batches, write_new_parquet
 from reveries_pipeline.resources.object_store import ObjectStore
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
 
-from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA, URI_METADATA, is_batch_key, object_uri
+from reveries_pipeline.lake.object_names import OBJECT_KEY_METADATA, URI_METADATA, is_batch_key, object_uri
 from reveries_pipeline.lake.parquet import read_all_batches
 from reveries_pipeline.resources.object_store import ObjectStore
 

@@ -1,6 +1,6 @@
 """Finding new batch objects in a bucket, per table, in O(new keys).
 
-Keys sort in write order within a table prefix (see batch_keys.py), so the last key seen per table is
+Keys sort in write order within a table prefix (see object_names.py), so the last key seen per table is
 a complete cursor: a listing with StartAfter returns exactly what arrived since. Sensors and stages
 share this; the sensor's cursor is only a trigger, each stage keeps its own committed checkpoint.
 """
@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-from reveries_pipeline.lake.batch_keys import is_batch_key
+from reveries_pipeline.lake.object_names import is_batch_key
 from reveries_pipeline.resources.object_backends import ObjectInfo
 from reveries_pipeline.resources.object_store import ObjectStore
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from reveries_pipeline.lake.batch_keys import is_batch_key, put_new_batch
 from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.object_names import is_batch_key, put_new_batch
 from reveries_pipeline.resources.object_errors import UnreadableObjectError
 from reveries_pipeline.resources.object_store import ObjectStore
 

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from reveries_pipeline.catalog import PROCESSED_TABLE_NAMES, SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.lake.batch_keys import is_batch_key
+from reveries_pipeline.lake.object_names import is_batch_key
 from reveries_pipeline.processing.derived_state import REJECTS_PREFIX
 from reveries_pipeline.processing.rewind import rewind_to_reprocess
 from reveries_pipeline.resources.object_errors import ObjectExistsError

@@ -23,7 +23,7 @@ from reveries_pipeline.catalog import (
     SOURCE_TABLE_NAMES,
     STAR_TABLE_NAMES,
 )
-from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA, next_batch_key
+from reveries_pipeline.lake.object_names import OBJECT_KEY_METADATA, next_batch_key
 from reveries_pipeline.processing import checks
 from reveries_pipeline.processing.derived_state import reset_derived_state, write_rejects
 from reveries_pipeline.processing.dim_date import date_ranges

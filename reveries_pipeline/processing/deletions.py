@@ -28,7 +28,7 @@ from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA
 from reveries_pipeline.processing.validation import reject_rows
 
 _REMOVALS = [Op.DELETE.value, Op.TRUNCATE.value]
-# A raw batch key ends in its write time (lake/batch_keys.py): when a poll delete was found.
+# A raw batch key ends in its write time (lake/object_names.py): when a poll delete was found.
 _KEY_TIME = r"-(\d{8}T\d{9})Z\.parquet$"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
-from reveries_pipeline.warehouse.schema import LEDGER_TABLE, require_warehouse_table
+from reveries_pipeline.warehouse.schema import LEDGER_TABLE
 
 
 def last_applied_key(conn: psycopg.Connection, table: str) -> str | None:
@@ -34,13 +34,6 @@ def applied_keys(conn: psycopg.Connection, keys: Iterable[str]) -> set[str]:
         (keys,),
     ).fetchall()
     return {key for (key,) in rows}
-
-
-def pending_batch_keys(conn: psycopg.Connection, table: str, candidate_keys: list[str]) -> list[str]:
-    """The candidate keys not yet in the load ledger, in their given order (duplicates dropped)."""
-    require_warehouse_table(table)
-    applied = applied_keys(conn, candidate_keys)
-    return [key for key in dict.fromkeys(candidate_keys) if key not in applied]
 
 
 def record_batches(conn: psycopg.Connection, table: str, row_counts: list[tuple[str, int]]) -> None:

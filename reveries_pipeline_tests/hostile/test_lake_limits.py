@@ -16,7 +16,7 @@ import pytest
 from psycopg import sql
 
 from reveries_pipeline.catalog import STAR_TABLE_NAMES
-from reveries_pipeline.lake.batch_keys import is_batch_key
+from reveries_pipeline.lake.object_names import is_batch_key
 from reveries_pipeline.resources.object_store import ObjectStore
 from reveries_pipeline.resources.read_limits import MAX_OBJECT_BYTES_ENV, MAX_OBJECT_ROWS_ENV
 from reveries_pipeline.warehouse.schema import LEDGER_TABLE

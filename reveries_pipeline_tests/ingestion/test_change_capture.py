@@ -14,7 +14,7 @@ import pytest
 
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
-from reveries_pipeline.lake.batch_keys import key_time
+from reveries_pipeline.lake.object_names import key_time
 from reveries_pipeline_tests.ingestion.raw_lake import (
     all_rows,
     batch_schema,

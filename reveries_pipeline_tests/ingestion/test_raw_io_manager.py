@@ -12,7 +12,7 @@ from dagster import MetadataValue, build_input_context, build_output_context
 
 from reveries_pipeline.asset_keys import raw_key
 from reveries_pipeline.io_managers.raw_batches import RawBatchIOManager
-from reveries_pipeline.lake.batch_keys import OBJECT_KEY_METADATA, batch_key
+from reveries_pipeline.lake.object_names import OBJECT_KEY_METADATA, batch_key
 from reveries_pipeline.resources.object_errors import ObjectExistsError
 from reveries_pipeline_tests.ingestion.raw_lake import batches
 from reveries_pipeline_tests.ingestion.source_rows import T0, add_sales_order

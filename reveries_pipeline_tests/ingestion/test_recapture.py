@@ -11,7 +11,7 @@ import pytest
 
 from reveries_pipeline.ingestion import checkpoints as checkpoints_module
 from reveries_pipeline.ingestion.checkpoints import BatchRecord, Checkpoint, CheckpointStore
-from reveries_pipeline.lake.batch_keys import batch_key
+from reveries_pipeline.lake.object_names import batch_key
 from reveries_pipeline.resources import ObjectStore
 from reveries_pipeline_tests.ingestion.raw_lake import all_rows, batches, read_batch
 from reveries_pipeline_tests.ingestion.source_rows import T0, add_sales_order

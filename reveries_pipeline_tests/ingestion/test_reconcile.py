@@ -24,7 +24,7 @@ from reveries_pipeline.ingestion.reconcile import (
 )
 from reveries_pipeline.ingestion.source_reader import rows_updated_since
 from reveries_pipeline.ingestion.source_schema import SourceTable, describe_source_table
-from reveries_pipeline.lake.batch_keys import next_batch_key
+from reveries_pipeline.lake.object_names import next_batch_key
 from reveries_pipeline.lake.parquet import read_parquet_object, write_new_parquet
 from reveries_pipeline.resources import ObjectStore
 from reveries_pipeline_tests.ingestion.raw_lake import batches

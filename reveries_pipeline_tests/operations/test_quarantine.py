@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from reveries_pipeline.ingestion.checkpoints import Checkpoint, CheckpointStore
-from reveries_pipeline.lake.batch_keys import put_new_batch
+from reveries_pipeline.lake.object_names import put_new_batch
 from reveries_pipeline.operations.quarantine import QuarantineError, quarantine_object, quarantined, read_error
 from reveries_pipeline_tests.support import lake_contents, lake_keys
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dagster import DagsterRunStatus, SensorResult, SkipReason, build_sensor_context, instance_for_test, job, op
 
-from reveries_pipeline.lake.batch_keys import batch_key
+from reveries_pipeline.lake.object_names import batch_key
 from reveries_pipeline.processing.sensor import raw_batches_sensor
 from reveries_pipeline.processing.state import CHECKPOINT_KEY
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from reveries_pipeline.lake.batch_keys import is_batch_key
+from reveries_pipeline.lake.object_names import is_batch_key
 from reveries_pipeline.warehouse.schema import FACT_VERSION_KEY, WAREHOUSE_TABLES
 from reveries_pipeline_tests.waiting import WaitTimeout, wait_until
 

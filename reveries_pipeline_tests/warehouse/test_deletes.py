@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES
-from reveries_pipeline.lake.batch_keys import put_new_batch
 from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.object_names import put_new_batch
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA, TARGET_SCHEMAS
 from reveries_pipeline.warehouse import checks

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from reveries_pipeline.warehouse import copy_in, foreign_keys
-from reveries_pipeline.warehouse.ledger import pending_batch_keys
+from reveries_pipeline.warehouse.ledger import applied_keys
 from reveries_pipeline.warehouse.loader import LoadResult, load_batch, load_table_batches
 from reveries_pipeline.warehouse.schema import (
     FACT_VERSION_KEY,
@@ -273,9 +273,7 @@ def test_a_replayed_batch_key_is_a_no_op(warehouse):
     assert result.batches_skipped == ["sales/b1.parquet", "sales/b2.parquet"]
     assert result.batches_applied == ["sales/b2.parquet"]
     assert (_count(conn, "fact_sales_order"), _count(conn, LEDGER)) == (before[0] + 1, before[1] + 1)
-    assert pending_batch_keys(
-        conn, "fact_sales_order", ["sales/b3.parquet", "sales/b1.parquet", "sales/b0.parquet"]
-    ) == ["sales/b3.parquet", "sales/b0.parquet"]
+    assert applied_keys(conn, ["sales/b3.parquet", "sales/b1.parquet", "sales/b0.parquet"]) == {"sales/b1.parquet"}
     # Dimensions too.
     assert load_batch(conn, "dim_staff", "dim_staff/seed.parquet", dim_staff_frame(((1, "X", "Y"),))) is False
     assert conn.execute("SELECT first_name FROM dim_staff WHERE staff_id = 1").fetchone() == ("Ann",)
@@ -303,14 +301,14 @@ def test_a_crash_after_copy_changes_nothing_and_a_rerun_completes(warehouse, fk_
         load_table_batches(conn, "dim_staff", [("dim_staff/b9.parquet", dim_staff_frame(((9, "Z", "Z"),)))])
     conn.rollback()
     assert _snapshot(conn) == before
-    assert pending_batch_keys(conn, "fact_sales_order", ["sales/b1.parquet"]) == ["sales/b1.parquet"]
+    assert applied_keys(conn, ["sales/b1.parquet"]) == set()
 
     monkeypatch.setattr(copy_in, "copy_rows", real_copy)
     result = load_table_batches(conn, "fact_sales_order", batches[:1])
     conn.commit()
     assert result.batches_applied == ["sales/b1.parquet"] and result.rows_loaded == 1
     assert _count(conn, "fact_sales_order") == 1
-    assert pending_batch_keys(conn, "fact_sales_order", ["sales/b1.parquet"]) == []
+    assert applied_keys(conn, ["sales/b1.parquet"]) == {"sales/b1.parquet"}
 
 
 def test_a_fact_row_with_a_missing_dimension_row_fails_and_leaves_nothing(warehouse, fk_path):

@@ -11,7 +11,7 @@ import pytest
 from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
 
 from reveries_pipeline.jobs import warehouse_job
-from reveries_pipeline.lake.batch_keys import batch_key
+from reveries_pipeline.lake.object_names import batch_key
 from reveries_pipeline.resources import PostgresResource
 from reveries_pipeline.warehouse.ledger import record_batches
 from reveries_pipeline.warehouse.schema import ensure_warehouse_schema
