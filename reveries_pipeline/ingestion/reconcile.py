@@ -40,8 +40,8 @@ import pyarrow as pa
 from reveries_pipeline.ingestion.logical.columns import OP, Op
 from reveries_pipeline.ingestion.source_reader import rows_updated_since
 from reveries_pipeline.ingestion.source_schema import SourceTable
-from reveries_pipeline.lake.object_names import is_batch_key
 from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.object_names import is_batch_key
 from reveries_pipeline.lake.parquet import read_parquet_object, read_state_frame
 from reveries_pipeline.resources.object_store import STATE_PREFIX, ObjectStore
 

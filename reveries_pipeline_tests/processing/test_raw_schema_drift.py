@@ -9,8 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
-from reveries_pipeline.lake.object_names import put_new_batch
 from reveries_pipeline.lake.listing import new_batches
+from reveries_pipeline.lake.object_names import put_new_batch
 from reveries_pipeline.lake.parquet import read_parquet_object
 from reveries_pipeline.processing.schemas import TARGET_SCHEMAS
 from reveries_pipeline_tests.pipeline_harness import check_results
