@@ -4,13 +4,20 @@ log, and reconciling the warehouse with its own `reconciles_with_source` check."
 from __future__ import annotations
 
 import ast
+import os
+import sys
 from pathlib import Path
 
+import psycopg
 from dagster import DagsterInstance, job, op
 
+from benchmarks.floor import run_floor
 from benchmarks.job_runs import run_timed
+from benchmarks.process_tree import run_sampled
 from benchmarks.scale_world import reconcile_facts
 from benchmarks.step_times import newest_run_step_seconds, step_seconds
+from reveries_pipeline.catalog import STAR_TABLE_NAMES
+from reveries_pipeline.warehouse.report import row_counts
 from reveries_pipeline_tests.faults.harness import FaultWorld
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -100,3 +107,30 @@ def test_reconciliation_of_a_warehouse_never_loaded_matches_nothing(world, make_
 
     assert [row["ok"] for row in rows] == [False, False, False]
     assert all(row["rows"] is None and row["distinct_ids"] is None for row in rows)
+
+
+def test_the_floor_moves_every_row_the_pipeline_loaded(world, make_database, tmp_path):
+    """The floor's warehouse holds the same star rows as the world's, loaded by etl_job from the same
+    source (scale 0.05): every source row exported, modelled and COPYed in."""
+    floor_warehouse = make_database("floor")
+
+    floor = run_floor(world.totesys_dsn, floor_warehouse, tmp_path / "lake")
+
+    (orders,) = world.source("SELECT count(*) FROM sales_order")[0]
+    assert floor["source_rows"]["sales_order"] == orders
+    with psycopg.connect(floor_warehouse) as floor_conn, psycopg.connect(world.warehouse_dsn) as loaded_conn:
+        floor_rows, loaded_rows = row_counts(floor_conn), row_counts(loaded_conn)
+    assert {t: floor_rows[t] for t in STAR_TABLE_NAMES} == {t: loaded_rows[t] for t in STAR_TABLE_NAMES}
+    assert floor["star_rows"] == {t: loaded_rows[t] for t in STAR_TABLE_NAMES}
+    assert floor_rows["fact_sales_order"] == orders
+
+
+def test_the_process_tree_peak_counts_a_childs_memory(tmp_path):
+    """A parent that holds little and starts a child holding 200 MB: the tree's peak has the child's."""
+    child = "b = bytearray(200 << 20); import time; time.sleep(1.5)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}], check=True)"
+
+    run, peak_mb = run_sampled([sys.executable, "-c", parent], dict(os.environ), tmp_path / "tree.log")
+
+    assert run.ok, run.output
+    assert peak_mb >= 200
