@@ -1,4 +1,4 @@
-"""Benchmark the whole chain (etl_job) at several totesys scales.
+"""Benchmark the whole chain (etl_job) at several totesys scales, against the floor.
 
     .venv/bin/python -m benchmarks.bench_etl --scales 1 10 100 [--s3] [--incremental-rows 1000] \
         [--out benchmarks/results/etl.md]
@@ -7,9 +7,11 @@ For each scale: a fresh embedded PostgreSQL (totesys_<scale>, warehouse_<scale>)
 fresh buckets (local folders, or moto S3 with --s3), then three etl_job runs, each in its own process
 (see --runner) - initial, idle rerun (no source change), incremental (N changed rows: N/2 sales_order
 units_sold+1 and N/2 payment paid=true, all with last_updated=now()) - timing wall clock, per-step
-durations (from the run's STEP_START and STEP_SUCCESS events in Dagster's event log) and the process's
-peak RSS. Finally each fact table is reconciled against its source table by the warehouse's own
-`reconciles_with_source` check.
+durations (from the run's STEP_START and STEP_SUCCESS events in Dagster's event log) and the peak RSS
+of the run's process tree (process_tree.py). Between the initial and the idle run the floor (floor.py:
+the same data moved with nothing else) loads its own warehouse from the same source, in its own
+process, and its star rows are compared with what the initial load wrote. Finally each fact table is
+reconciled against its source table by the warehouse's own `reconciles_with_source` check.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 
 from benchmarks.job_runs import TimedRun
 from benchmarks.report import Report, failure_report, fmt_mb, fmt_s, fmt_wall, table
-from benchmarks.scale_world import ScaleWorld, Workspace, parse_bench_args
+from benchmarks.scale_world import FloorRun, ScaleWorld, Workspace, parse_bench_args
 
 STEPS = ("raw_totesys_tables", "star_schema_tables", "warehouse_tables")
 RUN_HEADERS = ["run", "exit", "wall s", *[f"{s} s" for s in STEPS], "peak RSS MB"]
@@ -32,8 +34,10 @@ RECONCILIATION_HEADERS = [
 ]
 SUMMARY_NOTE = (
     "Wall times include Dagster process start and code-location load; step times are Dagster's own "
-    "(its event log). Peak RSS is the maximum resident set of the job's process (GNU time), over the "
-    "three runs.\n"
+    "(its event log). Peak RSS is the highest sum of the resident sets of the run's process tree (the "
+    "job's process and every child, sampled every 50 ms), over the three runs. The floor is the same data "
+    "moved with nothing else (benchmarks/floor.py), run after the initial load on the same source; "
+    "initial/floor is the initial load's wall time over the floor's (both include their process start).\n"
 )
 
 
@@ -61,6 +65,7 @@ def run_etl_jobs(env: ScaleWorld, n_changes: int, summary: dict, emit) -> None:
         return result
 
     if run("initial", "initial").ok:
+        run_floor(env, summary, emit)
         run("idle", "idle rerun")
         changed = summary["changed"] = env.apply_changes(n_changes)
         run("incremental", f"incremental ({sum(changed.values()):,} rows)")
@@ -69,6 +74,22 @@ def run_etl_jobs(env: ScaleWorld, n_changes: int, summary: dict, emit) -> None:
         emit(f"Changed rows: {', '.join(f'{t}={n:,}' for t, n in summary['changed'].items())}\n")
     for f in failures:
         emit(failure_report(f))
+
+
+def run_floor(env: ScaleWorld, summary: dict, emit) -> None:
+    """The floor on the same source, and whether its star rows are the initial load's."""
+    floor = summary["floor"] = env.run_floor()
+    if not floor.ok:
+        emit(f"**floor failed (exit {floor.process.returncode}); log tail:**\n\n```\n{floor.process.tail(40)}\n```\n")
+        return
+    r = floor.result
+    summary["floor_matches"] = r["star_rows"] == env.star_rows()
+    emit(
+        f"Floor: {floor.wall_s:.2f} s wall (export {r['export_s']:.2f} s, model {r['model_s']:.2f} s, "
+        f"load {r['load_s']:.2f} s), peak RSS {fmt_mb(floor.peak_rss_mb)} MB; "
+        f"{sum(r['star_rows'].values()):,} star rows, the initial load's: "
+        f"{'yes' if summary['floor_matches'] else 'NO'}\n"
+    )
 
 
 def _count(n: int | None) -> str:
@@ -126,37 +147,54 @@ def summary_headers(incremental_rows: int) -> list[str]:
         "scale",
         "source rows",
         "seed s",
+        "floor s",
         "initial etl s",
+        "initial / floor",
         "raw s",
         "star s",
         "warehouse s",
         "peak RSS MB",
+        "floor peak RSS MB",
         "idle rerun s",
         f"incremental ({incremental_rows} rows) s",
         "reconciled",
+        "floor rows = initial's",
     ]
+
+
+def floor_ratio(initial, floor: FloorRun | None) -> str:
+    if initial is None or not initial.ok or floor is None or not floor.ok:
+        return "-"
+    return f"{initial.wall_s / floor.wall_s:.2f}x"
 
 
 def summary_row(s: dict) -> list[str]:
     if "error" in s:
-        return [f"{s['scale']:g}", *["-"] * 9, "error"]
-    init, idle, incr = s.get("initial"), s.get("idle"), s.get("incremental")
+        return [f"{s['scale']:g}", *["-"] * 13, "error"]
+    init, idle, incr, floor = s.get("initial"), s.get("idle"), s.get("incremental"), s.get("floor")
     return [
         f"{s['scale']:g}",
         f"{s['source_rows']:,}",
         fmt_s(s["seed_s"]),
+        fmt_wall(floor) if floor else "-",
         fmt_wall(init),
+        floor_ratio(init, floor),
         *[fmt_s(init.steps.get(st)) if init else "-" for st in STEPS],
         fmt_mb(max((r.peak_rss_mb or 0) for r in (init, idle, incr) if r) or None),
+        fmt_mb(floor.peak_rss_mb) if floor else "-",
         fmt_wall(idle),
         fmt_wall(incr),
         "yes" if s["verified"] else "NO",
+        {True: "yes", False: "NO"}.get(s.get("floor_matches"), "-"),
     ]
 
 
 def all_ok(summaries: list[dict]) -> bool:
     """Every scale ran to the end, with a successful initial and incremental run."""
-    return all("error" not in s and s["initial"].ok and s.get("incremental") and s["incremental"].ok for s in summaries)
+    return all(
+        "error" not in s and s["initial"].ok and s.get("incremental") and s["incremental"].ok and s.get("floor_matches")
+        for s in summaries
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

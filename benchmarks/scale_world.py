@@ -1,28 +1,32 @@
 """One totesys scale for bench_etl and bench_ingestion: its own embedded PostgreSQL (held by this
-process until exit) with databases totesys_<scale> and warehouse_<scale>, fresh buckets (local folders,
-or buckets on a moto server with --s3), and the fault suite's FaultWorld over them, whose environment
-every job process of the scale gets.
+process until exit) with databases totesys_<scale> and warehouse_<scale> (and floor_<scale>, the
+floor's warehouse: floor.py), fresh buckets (local folders, or buckets on a moto server with --s3), and
+the fault suite's FaultWorld over them, whose environment every job process of the scale gets.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import json
 import os
 import shutil
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from benchmarks.job_runs import RUNNERS, TimedRun, run_timed
-from reveries_pipeline.catalog import FACT_TABLES
+from benchmarks.process_tree import run_sampled
+from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLE_NAMES
 from reveries_pipeline.embedded import embedded_dsn
 from reveries_pipeline.totesys.seed import seed_totesys
 from reveries_pipeline.warehouse.checks import RECONCILED, reconciliation
 from reveries_pipeline.warehouse.report import row_counts
-from reveries_pipeline_tests.faults.harness import FaultWorld, s3_env
+from reveries_pipeline_tests.faults.harness import FaultWorld, JobRun, s3_env
 from reveries_pipeline_tests.support import free_port, new_s3_bucket
 
 # UPDATE n rows chosen the same way every time (hashed ids), last_updated = now() so a capture sees them
@@ -45,6 +49,21 @@ KINDS = ("ingestion", "processed")
 
 def scale_label(scale: float) -> str:
     return f"{scale:g}".replace(".", "_")
+
+
+@dataclass
+class FloorRun:
+    process: JobRun
+    peak_rss_mb: float | None  # the process tree's
+    result: dict  # floor.run_floor's: phase times, source and star rows ({} when it failed)
+
+    @property
+    def ok(self) -> bool:
+        return self.process.ok and bool(self.result)
+
+    @property
+    def wall_s(self) -> float:
+        return self.process.seconds
 
 
 class Workspace:
@@ -95,6 +114,7 @@ class ScaleWorld:
         home.mkdir()
         extra_env = s3_env(ws.s3_endpoint) if ws.s3_endpoint else {}
         self.world = FaultWorld(*dsns, *buckets, home, extra_env=extra_env)
+        self.floor_dsn = embedded_dsn(f"floor_{label}", pgdata=pgdata)
         self._runs = 0
 
     @property
@@ -113,6 +133,19 @@ class ScaleWorld:
     def run_job(self, job: str, name: str) -> TimedRun:
         self._runs += 1
         return run_timed(self.world, job, self.runner, self.logs / f"{self._runs:02d}-{name}.log")
+
+    def run_floor(self) -> FloorRun:
+        """floor.py in its own process: the source into the floor's own warehouse, its peak RSS sampled."""
+        out = self.logs / "floor.json"
+        argv = [sys.executable, "-m", "benchmarks.floor", "--lake", str(self.dir / "floor-lake"), "--out", str(out)]
+        process, peak_mb = run_sampled(argv, self.world.env(WAREHOUSE_DSN=self.floor_dsn), self.logs / "floor.log")
+        return FloorRun(process, peak_mb, json.loads(out.read_text()) if out.exists() else {})
+
+    def star_rows(self) -> dict[str, int]:
+        """Rows per star table in the pipeline's warehouse."""
+        with psycopg.connect(self.world.warehouse_dsn) as conn:
+            counts = row_counts(conn)
+        return {t: counts[t] for t in STAR_TABLE_NAMES}
 
     def apply_changes(self, rows: int) -> dict[str, int]:
         """UPDATE rows//2 sales orders and rows - rows//2 payments, chosen deterministically (hashed ids)."""
