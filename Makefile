@@ -4,13 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install requirements dev-setup demo test test-faults test-hostile mutations dev lint format gates run-checks dashboard bench bench-latency clean
+.PHONY: help install requirements dev-setup demo test test-faults test-hostile mutations dev lint format gates run-checks dashboard bench bench-scale1000 bench-fixed-cost bench-latency clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+help:  ## this list: each target and what it does
+	@awk -F':.*## ' '/^[a-zA-Z0-9_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: $(STAMP)  ## create .venv with the project and its dev dependencies
 
@@ -61,8 +64,14 @@ run-checks: gates  ## quality gates: the offline ones, coverage >= 90%, pip-audi
 	$(BIN)/pytest -q -n auto --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
 	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --strict  # what ships; needs PyPI's vulnerability API: fails (never passes silently) offline
 
-bench: $(STAMP)  ## etl_job wall time at scales 1, 10 (and 100 with SCALES="1 10 100")
+bench: $(STAMP)  ## etl_job against the floor at scales 1, 10 (and 100 with SCALES="1 10 100"): times, ratio, peak RSS
 	$(BIN)/python -m benchmarks.bench_etl --scales $(or $(SCALES),1 10)
+
+bench-scale1000: $(STAMP)  ## the same at scale 1000 only (48 M source rows: ~10 GB free disk and RAM, many minutes)
+	$(BIN)/python -m benchmarks.bench_etl --scales 1000 --out benchmarks/results/etl-floor-scale1000.md
+
+bench-fixed-cost: $(STAMP)  ## where an idle etl_job run's seconds go, `reveries run` and `dagster job execute`
+	$(BIN)/python -m benchmarks.fixed_cost --out benchmarks/results/fixed-cost.md
 
 bench-latency: $(STAMP)  ## change -> warehouse latency under reveries dev (MODE=poll|logical), idle runs and CPU
 	$(BIN)/python -m benchmarks.bench_latency --mode $(or $(MODE),poll) --out benchmarks/results/latency-$(or $(MODE),poll).md

@@ -71,11 +71,13 @@ def _dagster_home(world: FaultWorld) -> Path:
     return home
 
 
-def run_timed(world: FaultWorld, job: str, runner: str, log_path: Path) -> TimedRun:
-    """Run `job` in its own process with `world`'s endpoints; its output is kept in `log_path`."""
+def run_timed(world: FaultWorld, job: str, runner: str, log_path: Path, log_level: str = "DEBUG") -> TimedRun:
+    """Run `job` in its own process with `world`'s endpoints; its output is kept in `log_path`. The
+    reveries runner logs at `log_level` (DEBUG: Dagster's events too; `reveries run` logs at INFO)."""
     profile_file = log_path.with_suffix(".profile.json")
     if runner == "reveries":
-        argv = [sys.executable, "-m", "benchmarks.timed_job", "--profile", str(profile_file), "--job", job]
+        argv = [sys.executable, "-m", "benchmarks.timed_job", "--profile", str(profile_file), "--log-level", log_level]
+        argv += ["--job", job]
         env = world.env()
     else:
         argv = [str(BIN / "dagster"), "job", "execute", "-m", "reveries_pipeline.definitions", "-j", job]

@@ -184,10 +184,13 @@ def _reconciliation_row(fact: str, versions: int | None, check) -> dict:
     }
 
 
-def parse_bench_args(description: str, argv: list[str] | None) -> argparse.Namespace:
-    """The options bench_etl and bench_ingestion share."""
+def bench_parser(description: str, default_scales: tuple[float, ...] = (1.0, 10.0)) -> argparse.ArgumentParser:
+    """The options bench_etl, bench_ingestion and fixed_cost share."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0], help="totesys scales (default 1 10)")
+    scales = " ".join(f"{s:g}" for s in default_scales)
+    parser.add_argument(
+        "--scales", type=float, nargs="+", default=list(default_scales), help=f"totesys scales (default {scales})"
+    )
     parser.add_argument("--s3", action="store_true", help="buckets on a moto server instead of local folders")
     parser.add_argument(
         "--incremental-rows", type=int, default=1000, help="source rows changed before the incremental run (1000)"
@@ -201,4 +204,8 @@ def parse_bench_args(description: str, argv: list[str] | None) -> argparse.Names
         default="reveries",
         help="how each run is started; " + "; ".join(f"{name}: {what}" for name, what in RUNNERS.items()),
     )
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_bench_args(description: str, argv: list[str] | None) -> argparse.Namespace:
+    return bench_parser(description).parse_args(argv)
