@@ -67,9 +67,8 @@ def _count(conn, query: sql.Composable) -> int:
 def _live_rows(table: str) -> sql.Composed:
     """How many rows of `table` the source should still have: a fact's ids in its _current view (a
     deleted id is hidden there), a dimension's rows without a deletion marker."""
-    if table in FACT_VERSION_KEY:
-        natural_id = sql.Identifier(FACT_VERSION_KEY[table][0])
-        return sql.SQL("SELECT count(DISTINCT {}) FROM {}").format(natural_id, sql.Identifier(f"{table}_current"))
+    if table in FACT_VERSION_KEY:  # _current's primary key is the natural id: one row per id, no DISTINCT
+        return sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(f"{table}_current"))
     key = sql.Identifier(STAR_TABLES[table].natural_id)
     return sql.SQL(
         "SELECT count(*) FROM {table} AS t WHERE NOT EXISTS "
@@ -103,6 +102,15 @@ def max_record_ids(conn) -> dict[str, int]:
     }
 
 
+def _wrote_since(conn, fact: str, since_record_id: int) -> bool:
+    """Whether any version was written above `since_record_id`: one probe of the record-id index, so
+    a load that added nothing costs the checks over its rows nothing (their scope is empty)."""
+    query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} > %s)").format(
+        sql.Identifier(fact), sql.Identifier(RECORD_ID[fact])
+    )
+    return conn.execute(query, (since_record_id,)).fetchone()[0]
+
+
 def _has_all_foreign_keys(conn, fact: str) -> bool:
     expected = sum(1 for fk in FOREIGN_KEYS if fk.table == fact)
     present = _count(
@@ -124,24 +132,12 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     if not _has_all_foreign_keys(conn, fact):
         since_record_id = 0
     fks = [(fk.column, fk.references, fk.referenced_column) for fk in FOREIGN_KEYS if fk.table == fact]
-    counts = sql.SQL(", ").join(
-        sql.SQL("count(*) FILTER (WHERE f.{c} IS NOT NULL AND {a}.{dc} IS NULL)").format(
-            c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column)
-        )
-        for i, (column, _dim, dim_column) in enumerate(fks)
+    # Nothing new: no orphans in scope, without a plan that hashes whole dimensions for zero rows.
+    row = (
+        [0] * len(fks)
+        if not _wrote_since(conn, fact, since_record_id)
+        else _orphan_counts(conn, fact, fks, since_record_id)
     )
-    joins = sql.SQL(" ").join(
-        sql.SQL("LEFT JOIN {d} {a} ON {a}.{dc} = f.{c}").format(
-            d=sql.Identifier(dim), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column), c=sql.Identifier(column)
-        )
-        for i, (column, dim, dim_column) in enumerate(fks)
-    )
-    row = conn.execute(
-        sql.SQL("SELECT {counts} FROM {fact} f {joins} WHERE f.{rid} > %s").format(
-            counts=counts, fact=sql.Identifier(fact), joins=joins, rid=sql.Identifier(RECORD_ID[fact])
-        ),
-        (since_record_id,),
-    ).fetchone()
     orphans = {f"{column} -> {dim}": n for (column, dim, _), n in zip(fks, row, strict=True) if n}
     return AssetCheckResult(
         asset_key=warehouse_key(fact),
@@ -155,10 +151,34 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     )
 
 
+def _orphan_counts(conn, fact: str, fks: list[tuple[str, str, str]], since_record_id: int) -> tuple[int, ...]:
+    """Per foreign key, the fact rows above `since_record_id` whose key has no dimension row."""
+    counts = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE f.{c} IS NOT NULL AND {a}.{dc} IS NULL)").format(
+            c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column)
+        )
+        for i, (column, _dim, dim_column) in enumerate(fks)
+    )
+    joins = sql.SQL(" ").join(
+        sql.SQL("LEFT JOIN {d} {a} ON {a}.{dc} = f.{c}").format(
+            d=sql.Identifier(dim), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column), c=sql.Identifier(column)
+        )
+        for i, (column, dim, dim_column) in enumerate(fks)
+    )
+    return conn.execute(
+        sql.SQL("SELECT {counts} FROM {fact} f {joins} WHERE f.{rid} > %s").format(
+            counts=counts, fact=sql.Identifier(fact), joins=joins, rid=sql.Identifier(RECORD_ID[fact])
+        ),
+        (since_record_id,),
+    ).fetchone()
+
+
 def current_matches_history(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
     """`<fact>_current` holds exactly the newest unmarked version of each id this load touched (every id
     after a first load), as recomputed from the fact's history: the loader keeps it by difference."""
     current = sql.Identifier(f"{fact}_current")
+    if since_record_id and not _wrote_since(conn, fact, since_record_id):
+        return _current_result(fact, 0, 0)  # no id touched: nothing to compare, and nothing read
     if since_record_id == 0:
         restrict = sql.SQL("")
         shown = sql.SQL("SELECT * FROM {}").format(current)
@@ -176,6 +196,10 @@ def current_matches_history(conn, fact: str, since_record_id: int = 0) -> AssetC
             " (SELECT count(*) FROM ({expected} EXCEPT ALL {shown}) AS y)"
         ).format(shown=shown, expected=expected)
     ).fetchone()
+    return _current_result(fact, extra, missing)
+
+
+def _current_result(fact: str, extra: int, missing: int) -> AssetCheckResult:
     return AssetCheckResult(
         asset_key=warehouse_key(fact),
         check_name="current_matches_history",
