@@ -9,7 +9,7 @@ from psycopg import sql
 
 from reveries_pipeline.asset_keys import warehouse_key
 from reveries_pipeline.catalog import FACT_TABLES, FOREIGN_KEYS, STAR_TABLES
-from reveries_pipeline.warehouse import reporting
+from reveries_pipeline.warehouse import count_cache, reporting
 from reveries_pipeline.warehouse.schema import DELETED_ROWS_TABLE, FACT_VERSION_KEY, RECORD_ID
 
 # warehouse table -> the source table whose row count it reconciles with
@@ -47,10 +47,13 @@ def check_specs() -> list[AssetCheckSpec]:
     return specs
 
 
-def evaluate_checks(wh_conn, src_conn, since_record_ids: Mapping[str, int]) -> Iterator[AssetCheckResult]:
-    """Every check, after a load: the fact checks look only at record ids above `since_record_ids`."""
+def evaluate_checks(
+    wh_conn, src_conn, since_record_ids: Mapping[str, int], live_rows: Mapping[str, int]
+) -> Iterator[AssetCheckResult]:
+    """Every check, after a load: the fact checks look only at record ids above `since_record_ids`;
+    the reconciliation takes the warehouse side from `live_rows` (the load's kept counts)."""
     for table in RECONCILED:
-        yield reconciliation(wh_conn, src_conn, table)
+        yield reconciliation(wh_conn, src_conn, table, live_rows[table])
     for fact in FACT_TABLES:
         yield orphan_keys(wh_conn, fact, since_record_ids[fact])
         if since_record_ids[fact] == 0:  # the fact was empty: the loader recomputed `_current` whole
@@ -76,9 +79,17 @@ def _live_rows(table: str) -> sql.Composed:
     ).format(table=sql.Identifier(table), markers=sql.Identifier(DELETED_ROWS_TABLE), name=sql.Literal(table), key=key)
 
 
-def reconciliation(wh_conn, src_conn, table: str) -> AssetCheckResult:
+def live_rows_measure(table: str) -> count_cache.Measure:
+    """The reconciled count of `table` as a kept count: stamped by the tables it reads."""
+    reads = (f"{table}_current",) if table in FACT_VERSION_KEY else (table, DELETED_ROWS_TABLE)
+    return count_cache.Measure(f"live:{table}", _live_rows(table), reads)
+
+
+def reconciliation(wh_conn, src_conn, table: str, ours: int | None = None) -> AssetCheckResult:
+    """The warehouse's live rows (`ours`, else counted now) against the source table's rows."""
     source = RECONCILED[table]
-    ours = _count(wh_conn, _live_rows(table))
+    if ours is None:
+        ours = _count(wh_conn, _live_rows(table))
     theirs = _count(src_conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(source)))
     return AssetCheckResult(
         asset_key=warehouse_key(table),

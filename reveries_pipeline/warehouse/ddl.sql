@@ -353,3 +353,40 @@ CREATE TABLE IF NOT EXISTS reveries_schema_version (
     version    TEXT NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- Exact row counts without counting whole histories (warehouse/count_cache.py). Every statement that
+-- writes a counted table bumps that table's change number (a statement-level trigger: nothing per
+-- row), whoever runs it: the loader or a hand edit. A count kept in reveries_row_count is reused
+-- while the change numbers it was taken at are still the tables'; a load locks the change rows, so
+-- no other writer slips in between its counts and its commit.
+CREATE TABLE IF NOT EXISTS reveries_table_changes (
+    table_name TEXT PRIMARY KEY,
+    changes    BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reveries_row_count (
+    measure   TEXT PRIMARY KEY,
+    row_count BIGINT NOT NULL,
+    stamp     TEXT NOT NULL
+);
+CREATE OR REPLACE FUNCTION reveries_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- the written table's own schema, whatever the writer's search_path
+    EXECUTE format('UPDATE %I.reveries_table_changes SET changes = changes + 1 WHERE table_name = $1',
+                   TG_TABLE_SCHEMA) USING TG_TABLE_NAME;
+    RETURN NULL;
+END $$;
+DO $$
+DECLARE
+    counted TEXT;
+BEGIN
+    FOREACH counted IN ARRAY ARRAY[
+        'dim_date', 'dim_staff', 'dim_location', 'dim_design', 'dim_currency', 'dim_counterparty',
+        'dim_payment_type', 'dim_transaction', 'fact_sales_order', 'fact_purchase_order', 'fact_payment',
+        'reveries_deleted_rows', 'fact_sales_order_current', 'fact_purchase_order_current',
+        'fact_payment_current'
+    ] LOOP
+        INSERT INTO reveries_table_changes VALUES (counted, 0) ON CONFLICT (table_name) DO NOTHING;
+        EXECUTE format('CREATE OR REPLACE TRIGGER reveries_note_change AFTER INSERT OR UPDATE OR DELETE OR '
+                       'TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION reveries_note_change()', counted);
+    END LOOP;
+END $$;

@@ -24,10 +24,12 @@ def load_metadata(result: LoadResult, seconds: float) -> dict[str, MetadataValue
     }
 
 
-def table_metadata(conn: psycopg.Connection, table: str) -> dict[str, MetadataValue]:
-    """The table's schema-qualified name (the schema varies by deployment), exact row count, and columns."""
+def table_metadata(conn: psycopg.Connection, table: str, rows: int | None = None) -> dict[str, MetadataValue]:
+    """The table's schema-qualified name (the schema varies by deployment), exact row count (`rows`, the
+    load's kept count, else counted now), and columns."""
     (schema,) = conn.execute("SELECT current_schema()").fetchone()
-    (rows,) = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
+    if rows is None:
+        (rows,) = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
     columns = [
         TableColumn(c.name, c.type, constraints=TableColumnConstraints(nullable=c.nullable))
         for c in table_columns(conn, table)
