@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from reveries_pipeline.warehouse import copy_in, foreign_keys
+from reveries_pipeline.warehouse.count_cache import CHANGES_TABLE, COUNTS_TABLE
 from reveries_pipeline.warehouse.ledger import applied_keys
 from reveries_pipeline.warehouse.loader import LoadResult, load_batch, load_table_batches
 from reveries_pipeline.warehouse.schema import (
@@ -55,7 +56,15 @@ def _assert_schema(conn):
             "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
         )
     }
-    ours = {LEDGER, "reveries_schema_version", FX_TABLE, *CURRENT_TABLES, *REPORTING_TABLES}
+    ours = {
+        LEDGER,
+        "reveries_schema_version",
+        FX_TABLE,
+        *CURRENT_TABLES,
+        *REPORTING_TABLES,
+        CHANGES_TABLE,
+        COUNTS_TABLE,
+    }
     assert tables == set(EXPECTED_COLUMNS) | ours
     assert set(WAREHOUSE_TABLES) == set(EXPECTED_COLUMNS)
     for table, expected in EXPECTED_COLUMNS.items():
