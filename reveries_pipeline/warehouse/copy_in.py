@@ -9,9 +9,12 @@ from __future__ import annotations
 import polars as pl
 import psycopg
 from psycopg import sql
+from psycopg.copy import LibpqWriter
 
 SEQ = "_reveries_seq"  # staging-only column: the row's position in the concatenated batches
-_COPY_CHUNK = 8 * 1024 * 1024
+# Rows written as CSV per COPY message: the CSV of a whole table is never held in memory at once
+# (1.6 M payment rows are ~250 MB of CSV text), only this many rows' worth (~10 MB).
+COPY_ROWS_PER_CHUNK = 50_000
 
 
 def copy_rows(
@@ -21,26 +24,33 @@ def copy_rows(
     columns: list[str],
     with_position: bool = True,
 ) -> None:
-    """COPY the frame (plus its row position as SEQ, unless with_position=False) into `target` as CSV.
+    """COPY the frame (plus its row position as SEQ, unless with_position=False) into `target` as CSV,
+    COPY_ROWS_PER_CHUNK rows at a time.
 
     polars writes a null as an unquoted empty field and an empty string as "" (quoted); PostgreSQL's
     CSV COPY reads the first as NULL and the second as ''. Decimals are written as exact text and
     times with microseconds.
     """
     copied = [*columns, SEQ] if with_position else columns
-    if with_position:
-        frame = frame.with_row_index(SEQ)
-    data = frame.select(copied).write_csv(
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, copied))
+    )
+    cursor = conn.cursor()
+    # The synchronous writer: psycopg's default queues up to 1,024 buffers (128 MB) for a thread to
+    # send, which fills whenever polars writes CSV faster than the server takes it.
+    with cursor.copy(statement, writer=LibpqWriter(cursor)) as copy:
+        for offset in range(0, frame.height, COPY_ROWS_PER_CHUNK):
+            chunk = frame.slice(offset, COPY_ROWS_PER_CHUNK)
+            if with_position:
+                chunk = chunk.with_row_index(SEQ, offset=offset)
+            copy.write(_csv(chunk.select(copied)))
+
+
+def _csv(frame: pl.DataFrame) -> str:
+    return frame.write_csv(
         include_header=False,
         quote_style="necessary",
         null_value="",
         date_format="%Y-%m-%d",
         time_format="%H:%M:%S%.6f",
     )
-    payload = memoryview(data.encode("utf-8"))
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        target, sql.SQL(", ").join(map(sql.Identifier, copied))
-    )
-    with conn.cursor().copy(statement) as copy:
-        for start in range(0, len(payload), _COPY_CHUNK):
-            copy.write(payload[start : start + _COPY_CHUNK])

@@ -98,10 +98,7 @@ def copy_into_empty_table(
     dimension key once (last seen wins), a marker once; foreign keys are checked by their triggers, or
     when re-added.
     """
-    if table in APPEND_ONLY_KEY:
-        frame = frame.unique(subset=list(APPEND_ONLY_KEY[table]), keep="first", maintain_order=True)
-    else:
-        frame = frame.unique(subset=[DIMENSION_KEY[table]], keep="last", maintain_order=True)
+    frame = _once_per_key(table, frame)
 
     def copy() -> int:
         copy_in.copy_rows(conn, sql.Identifier(table), frame, columns, with_position=False)
@@ -110,6 +107,27 @@ def copy_into_empty_table(
     if foreign_keys.bulk_path_pays_off(conn, table, frame.height, into_empty_table=True):
         return foreign_keys.insert_with_foreign_keys_dropped(conn, table, copy, lock_timeout_s)
     return Inserted(copy())
+
+
+def _once_per_key(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with a fact version (or marker) once, first seen, and a dimension key once, last seen.
+
+    The whole frame is copied only when it has duplicates (rare: a processed batch repeated in one
+    load), so the initial load holds one copy of a table.
+    """
+    keep = "first" if table in APPEND_ONLY_KEY else "last"
+    key = list(APPEND_ONLY_KEY[table]) if table in APPEND_ONLY_KEY else [DIMENSION_KEY[table]]
+    if not _may_repeat_a_key(frame, key):
+        return frame
+    return frame.unique(subset=key, keep=keep, maintain_order=True)
+
+
+def _may_repeat_a_key(frame: pl.DataFrame, key: list[str]) -> bool:
+    """Whether two rows may share a key: one 64-bit hash per row, sorted in place (8 bytes a row; a
+    hash table of the key columns costs ~15 times that). A hash collision only means `unique` runs."""
+    hashes = frame.select(pl.struct(key).hash()).to_series().to_numpy(writable=True)
+    hashes.sort()
+    return bool((hashes[1:] == hashes[:-1]).any())
 
 
 def _append_insert(table: str, staged: sql.Identifier, columns: list[str]) -> sql.Composed:

@@ -135,6 +135,14 @@ def fk_path(request, monkeypatch) -> str:
     return request.param
 
 
+@pytest.fixture(params=["one COPY chunk", "a chunk per row"])
+def copy_chunks(request, monkeypatch) -> str:
+    """Runs a test with every row in one COPY chunk, and with each row in its own (positions must run on)."""
+    if request.param == "a chunk per row":
+        monkeypatch.setattr(copy_in, "COPY_ROWS_PER_CHUNK", 1)
+    return request.param
+
+
 @pytest.fixture
 def warehouse(warehouse_dsn):
     """A connection to a warehouse with the schema applied and every dimension seeded (committed)."""
@@ -149,7 +157,7 @@ def warehouse(warehouse_dsn):
 # Loading.
 
 
-def test_dimension_upsert_latest_values_win(warehouse):
+def test_dimension_upsert_latest_values_win(warehouse, copy_chunks):
     conn = warehouse
     assert _count(conn, "dim_staff") == 2
     changed = dim_staff_frame(((2, "Robert", "Ray"), (3, "Cat", "Fox")))
@@ -182,7 +190,7 @@ def test_dim_date_overlapping_batches(warehouse):
     assert _count(conn, "dim_date") == 45
 
 
-def test_fact_versions_are_appended_and_current_view_shows_newest(warehouse, fk_path):
+def test_fact_versions_are_appended_and_current_view_shows_newest(warehouse, fk_path, copy_chunks):
     conn = warehouse
     v1 = sales_frame([{"sales_order_id": 7, "units_sold": 10}, {"sales_order_id": 8}])
     v2 = sales_frame(
@@ -226,7 +234,7 @@ def test_fact_versions_are_appended_and_current_view_shows_newest(warehouse, fk_
     ]
 
 
-def test_exact_round_trip_of_decimals_times_and_null_vs_empty(warehouse, fk_path):
+def test_exact_round_trip_of_decimals_times_and_null_vs_empty(warehouse, fk_path, copy_chunks):
     conn = warehouse
     frame = sales_frame(
         [
