@@ -1,9 +1,10 @@
 """The processed star-schema tables, computed together from the raw batches not yet processed.
 
 One multi-asset step reads only the pending raw batches (cost grows with the change, not the
-history), transforms them with polars, holds back the facts whose dimension keys haven't been
-emitted yet, stores each table through the parquet IO manager, then commits its state (checkpoint
-last). The UI still shows every table as its own asset, `processed/<table>`, with its checks.
+history), one table at a time (pending.py), transforms them with polars, holds back the facts whose
+dimension keys haven't been emitted yet, stores each table through the parquet IO manager, then
+commits its state (checkpoint last). The UI still shows every table as its own asset,
+`processed/<table>`, with its checks.
 """
 
 import datetime
@@ -98,11 +99,14 @@ def _table_out(table: str) -> AssetOut:
 def _begin_pass(
     context: AssetExecutionContext, config: ProcessingConfig, ingestion_lake: ObjectStore, store: ProcessingStateStore
 ) -> tuple[PendingRaw, ProcessingState]:
-    """The pending raw batches, read and conformed, and the state to process them against."""
+    """The pending raw batches (listed: the transforms read them a table at a time), and the state
+    to process them against."""
     started = time.perf_counter()
     if config.rebuild:
-        # Every raw batch is read, and must be readable, before anything is deleted.
+        # Every raw batch is read, and must be readable, before anything is deleted (then read again,
+        # a table at a time, by the transforms: reading twice keeps memory to one batch here).
         pending = read_pending_raw(ingestion_lake, {})
+        pending.check_readable()
         deleted = reset_derived_state(store.store)
         context.log.warning(
             f"rebuild: read all {pending.batches} raw batches, then emptied the processed tables, _rejects and "
@@ -112,9 +116,7 @@ def _begin_pass(
     else:
         state = store.load()
         pending = read_pending_raw(ingestion_lake, state.checkpoint)
-    context.log.info(
-        f"processing {pending.batches} new raw batches ({pending.rows} rows) in {time.perf_counter() - started:.2f}s"
-    )
+    context.log.info(f"processing {pending.batches} new raw batches (listed in {time.perf_counter() - started:.2f}s)")
     return pending, state
 
 

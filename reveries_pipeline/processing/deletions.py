@@ -34,9 +34,28 @@ _KEY_TIME = r"-(\d{8}T\d{9})Z\.parquet$"
 
 @dataclass
 class SplitChanges:
-    upserts: dict[str, pl.DataFrame] = field(default_factory=dict)  # per table: rows to validate and model
-    markers: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DELETED_ROWS_SCHEMA))
+    """A pass's deletes and truncates, taken out of each raw table in turn (`take_out`)."""
+
+    markers: list[pl.DataFrame] = field(default_factory=list)  # per table with deletes, in change order
     rejects: list[pl.DataFrame] = field(default_factory=list)
+
+    def take_out(self, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (a raw table's rows, in change order) without replays, deletes and truncates;
+        those become deletion markers or rejects here."""
+        rows = without_replays(raw_frame(table, frame))
+        removal = pl.col(OP).is_in(_REMOVALS).fill_null(False)
+        removed = rows.filter(removal)
+        if removed.height:
+            self.rejects.append(_removal_rejects(table, removed))
+            named = pl.col(PRIMARY_KEY[table]).is_not_null() & pl.col("last_updated").is_not_null()
+            self.markers.append(_markers(table, removed.filter((pl.col(OP) == Op.DELETE.value) & named)))
+        return rows.filter(~removal)
+
+    def deletion_markers(self) -> pl.DataFrame:
+        """Every table's markers, each once (the first wins)."""
+        if not self.markers:
+            return pl.DataFrame(schema=DELETED_ROWS_SCHEMA)
+        return pl.concat(self.markers).unique(subset=list(DELETED_ROWS.key), keep="first", maintain_order=True)
 
 
 def without_replays(frame: pl.DataFrame) -> pl.DataFrame:
@@ -80,23 +99,3 @@ def _removal_rejects(table: str, removed: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit(f"delete: names no version ({PRIMARY_KEY[table]} or last_updated is null)"))
     )
     return reject_rows(table, removed.filter(truncate | unnamed), reason)
-
-
-def split_deletes(changes: dict[str, pl.DataFrame]) -> SplitChanges:
-    """Per raw table: its rows without replays, minus the deletes and truncates, which become
-    deletion markers (in change order, each once) or rejects."""
-    split = SplitChanges()
-    markers: list[pl.DataFrame] = []
-    for table, frame in changes.items():
-        rows = without_replays(raw_frame(table, frame))
-        removal = pl.col(OP).is_in(_REMOVALS).fill_null(False)
-        split.upserts[table] = rows.filter(~removal)
-        removed = rows.filter(removal)
-        if removed.height == 0:
-            continue
-        split.rejects.append(_removal_rejects(table, removed))
-        named = pl.col(PRIMARY_KEY[table]).is_not_null() & pl.col("last_updated").is_not_null()
-        markers.append(_markers(table, removed.filter((pl.col(OP) == Op.DELETE.value) & named)))
-    if markers:
-        split.markers = pl.concat(markers).unique(subset=list(DELETED_ROWS.key), keep="first", maintain_order=True)
-    return split

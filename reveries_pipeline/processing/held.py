@@ -77,34 +77,38 @@ def _candidates(fact: str, new: pl.DataFrame, held: pl.DataFrame | None, since: 
     both = pl.concat(
         [prior.with_columns(pl.lit(True).alias(_WAS_HELD)), fresh.with_columns(pl.lit(False).alias(_WAS_HELD))]
     )
-    return both.unique(subset=list(PRIMARY_KEYS[fact]), keep="first", maintain_order=True)
+    # the first row per key, as unique(keep="first", maintain_order=True) keeps it, but as a filter:
+    # when no key repeats (the usual case) the rows aren't copied
+    return both.filter(pl.struct(PRIMARY_KEYS[fact]).is_first_distinct())
 
 
 def hold_back(
-    facts: dict[str, pl.DataFrame],
-    held: dict[str, pl.DataFrame],
+    out: HoldBack,
+    fact: str,
+    new: pl.DataFrame,
+    held: pl.DataFrame | None,
     known: dict[str, pl.Series],
-    checkpoint: dict[str, str],
-) -> HoldBack:
-    """Split this pass's facts plus those held before into rows to emit and rows to keep holding.
-
-    ``known`` holds every key each dimension has emitted, this pass included; ``checkpoint`` is the
-    raw checkpoint before this pass."""
-    out = HoldBack(emitted={}, held={})
-    for fact in FACT_TABLES:
-        candidates = _candidates(fact, facts[fact], held.get(fact), checkpoint.get(FACT_SOURCE[fact]))
-        unresolved = pl.any_horizontal([_unresolved(c, d, known) for c, d in DIMENSION_REFERENCES[fact]])
-        marked = candidates.with_columns(unresolved.alias("__unresolved"))
-        ready = marked.filter(~pl.col("__unresolved"))
-        still = marked.filter(pl.col("__unresolved")).select(held_schema(fact).names())
-        released = ready.filter(pl.col(_WAS_HELD))
-        if released.height:
-            out.released_from[FACT_SOURCE[fact]] = _released_from(released)
-        out.emitted[fact] = ready.select(TARGET_SCHEMAS[fact].names())
-        out.held[fact] = still
-        if still.height:
-            out.missing[fact] = _missing_keys(fact, still, known)
-    return out
+    since: str | None,
+) -> None:
+    """Split this pass's rows of ``fact`` (``new``) plus those held before into rows to emit and rows
+    to keep holding, into ``out``. ``known`` holds every key each dimension has emitted, this pass
+    included; ``since`` is the fact's source checkpoint before this pass. Call it per fact, handing
+    over the pass's rows: they're let go of once the candidates are built, so no fact is held twice."""
+    candidates = _candidates(fact, new, held, since)
+    del new  # the caller handed it over: free it before the split copies the rows
+    unresolved = pl.any_horizontal([_unresolved(c, d, known) for c, d in DIMENSION_REFERENCES[fact]])
+    marked = candidates.with_columns(unresolved.alias("__unresolved"))
+    del candidates
+    ready = marked.filter(~pl.col("__unresolved"))
+    still = marked.filter(pl.col("__unresolved")).select(held_schema(fact).names())
+    del marked
+    released = ready.filter(pl.col(_WAS_HELD))
+    if released.height:
+        out.released_from[FACT_SOURCE[fact]] = _released_from(released)
+    out.emitted[fact] = ready.select(TARGET_SCHEMAS[fact].names())
+    out.held[fact] = still
+    if still.height:
+        out.missing[fact] = _missing_keys(fact, still, known)
 
 
 def considered_facts(result: HoldBack) -> dict[str, pl.DataFrame]:

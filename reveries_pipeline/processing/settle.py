@@ -12,7 +12,7 @@ import polars as pl
 
 from reveries_pipeline.catalog import DIMENSION_TABLES, FACT_TABLES
 from reveries_pipeline.processing.dim_date import dim_date_for_facts, extend_dim_date
-from reveries_pipeline.processing.held import HoldBack, considered_facts, hold_back
+from reveries_pipeline.processing.held import FACT_SOURCE, HoldBack, considered_facts, hold_back
 from reveries_pipeline.processing.state import ProcessingState
 from reveries_pipeline.processing.transforms import ProcessingResult
 
@@ -27,8 +27,12 @@ def settle_pass(result: ProcessingResult, state: ProcessingState, checkpoint_bef
     """Hold back the facts whose dimension keys aren't emitted yet (releasing those now resolved),
     extend dim_date over every fact date seen, and fold the pass into the state (not saved here)."""
     known = _remember_dimension_keys(state, result.tables)
-    held = hold_back({f: result.tables[f] for f in FACT_TABLES}, state.held, known, checkpoint_before)
-    result.tables.update(held.emitted)
+    held = HoldBack(emitted={}, held={})
+    order = list(result.tables)
+    for fact in FACT_TABLES:  # one at a time, each handed over (popped): no fact is held twice
+        since = checkpoint_before.get(FACT_SOURCE[fact])
+        hold_back(held, fact, result.tables.pop(fact), state.held.get(fact), known, since)
+    result.tables = {table: held.emitted.get(table, result.tables.get(table)) for table in order}
     dim_date = extend_dim_date(dim_date_for_facts(considered_facts(held)), state.dimension_keys.get("dim_date"))
     result.tables["dim_date"] = dim_date
     state.remember_keys("dim_date", dim_date)

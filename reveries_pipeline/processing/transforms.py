@@ -2,7 +2,10 @@
 
 Pure functions over polars frames (no I/O). ``transform`` takes one pass of pending raw changes plus
 the current state of the tables that dimensions join through, and returns the processed rows that
-changed in this pass, the rows it had to reject, and the new state.
+changed in this pass, the rows it had to reject, and the new state. It asks for each raw table once
+and models it before asking for the next (the asset's mapping reads a table only then: pending.py),
+and lets go of each fact's source rows once the fact is built, so a pass holds one raw table at a
+time and never a large frame twice.
 
 - Facts keep history: one row per captured source version (natural id, last_updated), two updates
   of a row in one pass included.
@@ -16,23 +19,23 @@ changed in this pass, the rows it had to reject, and the new state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from reveries_pipeline.catalog import FACT_TABLES, STAR_TABLES
 from reveries_pipeline.processing.currencies import currency_lookup_frame
-from reveries_pipeline.processing.deletions import split_deletes
+from reveries_pipeline.processing.deletions import SplitChanges
 from reveries_pipeline.processing.dim_date import dim_date_for_facts
-from reveries_pipeline.processing.raw_schemas import PRIMARY_KEY, SOURCE_KEY, raw_frame
+from reveries_pipeline.processing.raw_schemas import PRIMARY_KEY, RAW_SCHEMAS, SOURCE_KEY, raw_frame
 from reveries_pipeline.processing.schemas import DELETED_ROWS_SCHEMA, TARGET_SCHEMAS, as_target
 from reveries_pipeline.processing.validation import (
     DateWindow,
     combined_rejects,
     no_rejects,
     reject_rows,
-    validate_changes,
+    validate_table,
 )
 
 # The source tables dimensions join through: their latest row per key is kept between passes.
@@ -57,12 +60,8 @@ class ProcessingResult:
 def _latest(frames: Iterable[pl.DataFrame], pk: str) -> pl.DataFrame:
     """Latest row per pk (by last_updated; on a tie the later frame/row wins)."""
     combined = pl.concat(list(frames), how="vertical")
-    return (
-        combined.lazy()
-        .sort([pk, "last_updated"], maintain_order=True)
-        .unique(subset=[pk], keep="last", maintain_order=True)
-        .collect()
-    )
+    # sorted, a pk's rows are adjacent: keeping its last is a filter, which copies nothing more
+    return combined.sort([pk, "last_updated"], maintain_order=True).filter(pl.col(pk).is_last_distinct())
 
 
 def _time(column: str) -> pl.Expr:
@@ -196,7 +195,9 @@ def _plain_dimensions(valid: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]
 
 
 def _facts(valid: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    return {fact: _fact(fact, valid[STAR_TABLES[fact].sources[0]]) for fact in FACT_TABLES}
+    """Every fact, each source's valid rows let go of (popped) as its fact is built: the largest
+    frames of a pass aren't held twice."""
+    return {fact: _fact(fact, valid.pop(STAR_TABLES[fact].sources[0])) for fact in FACT_TABLES}
 
 
 def _in_target_order(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -210,12 +211,28 @@ def _in_target_order(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]
 BUSINESS_DATES = DateWindow()  # the default window: 1900-01-01..2100-12-31
 
 
+def _valid_changes(
+    changes: Mapping[str, pl.DataFrame], window: DateWindow
+) -> tuple[dict[str, pl.DataFrame], SplitChanges, list[pl.DataFrame]]:
+    """Every raw table's valid rows of this pass (a table without changes: none), its deletes taken
+    out first, and the rows validation rejects (in RAW_SCHEMAS order). One table at a time: its raw
+    rows are let go of before the next table is read (`changes` may read it only now: pending.py)."""
+    split = SplitChanges()
+    checked: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    for table in changes:
+        checked[table] = validate_table(table, split.take_out(table, changes[table]), window)
+    for table in RAW_SCHEMAS:
+        if table not in checked:
+            checked[table] = validate_table(table, None, window)
+    valid = {table: checked[table][0] for table in RAW_SCHEMAS}
+    return valid, split, [checked[table][1] for table in RAW_SCHEMAS if checked[table][1].height]
+
+
 def transform(
-    changes: dict[str, pl.DataFrame], state: dict[str, pl.DataFrame], window: DateWindow = BUSINESS_DATES
+    changes: Mapping[str, pl.DataFrame], state: dict[str, pl.DataFrame], window: DateWindow = BUSINESS_DATES
 ) -> ProcessingResult:
     """One processing pass: see the module docstring. Dates outside `window` are rejected."""
-    split = split_deletes(changes)
-    valid, rejects = validate_changes(split.upserts, window)
+    valid, split, rejects = _valid_changes(changes, window)
     latest, changed = _merge_state(valid, state)
     counterparty, counterparty_rejects = _dim_counterparty(latest, changed)
     staff, staff_rejects = _dim_staff(latest, changed)
@@ -235,5 +252,5 @@ def transform(
         rejects=combined_rejects([*split.rejects, *rejects, counterparty_rejects, staff_rejects]),
         unknown_currencies=unknown,
         new_state=new_state,
-        deleted_rows=split.markers,
+        deleted_rows=split.deletion_markers(),
     )

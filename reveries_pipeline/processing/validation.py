@@ -146,18 +146,9 @@ def _validate(table: str, frame: pl.DataFrame, window: DateWindow) -> tuple[pl.D
     return good, rejects
 
 
-def validate_changes(
-    changes: dict[str, pl.DataFrame], window: DateWindow
-) -> tuple[dict[str, pl.DataFrame], list[pl.DataFrame]]:
-    """Every raw table's valid rows of this pass (a table without changes: none), and the rejects."""
-    valid: dict[str, pl.DataFrame] = {}
-    rejects: list[pl.DataFrame] = []
-    for table in RAW_SCHEMAS:
-        good, bad = _validate(table, raw_frame(table, changes.get(table)), window)
-        valid[table] = good
-        if bad.height:
-            rejects.append(bad)
-    return valid, rejects
+def validate_table(table: str, frame: pl.DataFrame | None, window: DateWindow) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A raw table's valid rows of this pass (None, a table without changes: none), and its rejects."""
+    return _validate(table, raw_frame(table, frame), window)
 
 
 def combined_rejects(rejects: list[pl.DataFrame]) -> pl.DataFrame:

@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from reveries_pipeline.lake.listing import new_batches
 from reveries_pipeline.lake.object_names import put_new_batch
@@ -84,3 +86,25 @@ def test_text_decimals_are_read_exactly_and_dropped_or_new_columns_do_not_matter
     assert rejects["primary_key"].to_list() == [bad]
     assert rejects["reason"].to_list() == ["payment_amount: cannot read '12.345' as decimal(10,2) without loss"]
     assert not check_results(result)[("processed/fact_payment", "no_rejected_rows")].passed
+
+
+def test_a_source_column_the_star_schema_does_not_read_is_never_decoded(pipeline):
+    """Processing reads only the raw columns it models (pending.conformed_columns), so a wide column
+    it doesn't model costs no memory; here one polars can't even decode (a 60-digit decimal) passes."""
+    pipeline.ingest()
+    pipeline.process()
+    [raw_key] = keys(pipeline.ingestion, "payment")
+    rows = read_parquet_object(pipeline.ingestion, raw_key).sort("payment_id").head(2)
+    newer = rows.with_columns(pl.col("last_updated") + dt.timedelta(seconds=1)).to_arrow()
+    wide = pa.array([Decimal("1" * 58 + ".25")] * 2, pa.decimal256(60, 2))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "batch.parquet"
+        pq.write_table(newer.append_column("ledger_total", wide), path)
+        put_new_batch(pipeline.ingestion, "payment", path, raw_key)
+
+    result = pipeline.process()
+    assert result.success
+    [new_key] = keys(pipeline.processed, "fact_payment")[1:]
+    facts = read_parquet_object(pipeline.processed, new_key)
+    assert facts["payment_id"].to_list() == rows["payment_id"].to_list()
+    assert facts.schema == TARGET_SCHEMAS["fact_payment"]
