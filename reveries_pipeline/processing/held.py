@@ -51,7 +51,7 @@ class HoldBack:
 def _unresolved(column: str, dim: str, known: dict[str, pl.Series]) -> pl.Expr:
     keys = known.get(dim)
     if keys is None or keys.len() == 0:
-        return pl.lit(True)
+        return pl.repeat(True, pl.len())  # every row (a column, never a scalar: see hold_back)
     return ~pl.col(column).is_in(keys.implode())
 
 
@@ -95,13 +95,14 @@ def hold_back(
     included; ``since`` is the fact's source checkpoint before this pass. Call it per fact, handing
     over the pass's rows: they're let go of once the candidates are built, so no fact is held twice."""
     candidates = _candidates(fact, new, held, since)
-    del new  # the caller handed it over: free it before the split copies the rows
-    unresolved = pl.any_horizontal([_unresolved(c, d, known) for c, d in DIMENSION_REFERENCES[fact]])
-    marked = candidates.with_columns(unresolved.alias("__unresolved"))
+    del new  # the caller handed it over: only the candidates (which share its rows) are left
+    # a mask, not a column: adding a column to the (many-chunked) candidates would copy every row,
+    # while filtering them by a mask that keeps every row copies none
+    references = DIMENSION_REFERENCES[fact]
+    unresolved = candidates.select(pl.any_horizontal([_unresolved(c, d, known) for c, d in references])).to_series()
+    ready = candidates.filter(~unresolved)
+    still = candidates.filter(unresolved).select(held_schema(fact).names())
     del candidates
-    ready = marked.filter(~pl.col("__unresolved"))
-    still = marked.filter(pl.col("__unresolved")).select(held_schema(fact).names())
-    del marked
     released = ready.filter(pl.col(_WAS_HELD))
     if released.height:
         out.released_from[FACT_SOURCE[fact]] = _released_from(released)
