@@ -11,11 +11,13 @@ alternate between the two runners (job_runs.py), so the machine's load falls on 
 
 Each run's wall time is split with its own event log (step_times.run_profile): before the first event
 (process start, imports, code-location load, instance and run creation), run start to end (each step
-from its STEP_START and STEP_SUCCESS events, the rest between steps) and after the last event (exit).
-Process start and code-location load are timed on their own: `python -c "import dagster"` (or
-`dagster --version`), then `python -c "import reveries_pipeline.definitions"`. Instance-storage writes
-are the run's events times a per-event cost measured here on the same kind of instance: a job whose
-one op reports N asset observations, minus the same job reporting none.
+from its STEP_START and STEP_SUCCESS events, the rest between steps), events before RUN_START or
+after RUN_SUCCESS, and after the last event (exit). Process start and code-location load are timed
+on their own between the runs: `python -c "import dagster"` (or `dagster --version`), then
+`python -c "import reveries_pipeline.definitions"`. Instance-storage writes are the run's events
+priced at per-event costs measured here on the same kind of instance - a job whose one op reports N
+asset observations (or N log lines), minus the same job reporting none - asset events (Dagster
+indexes them per asset) at the first price, the others at the second.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 
 from dagster import AssetObservation, DagsterInstance, job, op
 
@@ -45,31 +48,43 @@ def median(values) -> float | None:
     return statistics.median(values) if values else None
 
 
-def command_seconds(argv: list[str], repeats: int) -> float:
-    """Median wall time of a short command, from the project folder."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run(argv, cwd=PROJECT_ROOT, check=True, capture_output=True)  # noqa: S603 - fixed argv
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+# Events Dagster also indexes per asset (its asset tables): dearer to store than the others.
+ASSET_EVENTS = {
+    "ASSET_MATERIALIZATION",
+    "ASSET_MATERIALIZATION_PLANNED",
+    "ASSET_CHECK_EVALUATION",
+    "ASSET_CHECK_EVALUATION_PLANNED",
+    "ASSET_OBSERVATION",
+}
+START_COMMANDS = {
+    "python": [sys.executable, "-c", "pass"],
+    "import dagster": [sys.executable, "-c", "import dagster"],
+    "dagster --version": [str(BIN / "dagster"), "--version"],
+    "code location": [sys.executable, "-c", "import reveries_pipeline.definitions"],
+}
 
 
-def start_costs(repeats: int) -> dict[str, float]:
-    """Python alone, Python with Dagster imported, the dagster CLI, and the code location imported."""
-    py = [sys.executable, "-c"]
-    return {
-        "python": command_seconds([*py, "pass"], repeats),
-        "import dagster": command_seconds([*py, "import dagster"], repeats),
-        "dagster --version": command_seconds([str(BIN / "dagster"), "--version"], repeats),
-        "code location": command_seconds([*py, "import reveries_pipeline.definitions"], repeats),
-    }
+def command_seconds(argv: list[str]) -> float:
+    """Wall time of a short command, from the project folder."""
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=PROJECT_ROOT, check=True, capture_output=True)  # noqa: S603 - fixed argv
+    return time.perf_counter() - started
 
 
-@op(config_schema={"events": int})
+def sample_start_costs(samples: dict[str, list[float]]) -> None:
+    """One more sample of each start command: Python alone, with Dagster imported, the dagster CLI,
+    the code location imported."""
+    for name, argv in START_COMMANDS.items():
+        samples.setdefault(name, []).append(command_seconds(argv))
+
+
+@op(config_schema={"events": int, "asset": bool})
 def observe(context) -> None:
     for i in range(context.op_config["events"]):
-        context.log_event(AssetObservation(asset_key="probe", metadata={"i": i}))
+        if context.op_config["asset"]:
+            context.log_event(AssetObservation(asset_key="probe", metadata={"i": i}))
+        else:
+            context.log.info(f"probe {i}")
 
 
 @job
@@ -77,27 +92,37 @@ def event_probe():
     observe()
 
 
-def _probe_seconds(instance: DagsterInstance, events: int) -> float:
-    config = {**QUIET, "ops": {"observe": {"config": {"events": events}}}}
+def _probe_seconds(instance: DagsterInstance, events: int, asset: bool) -> float:
+    config = {**QUIET, "ops": {"observe": {"config": {"events": events, "asset": asset}}}}
     started = time.perf_counter()
     event_probe.execute_in_process(instance=instance, run_config=config)
     return time.perf_counter() - started
 
 
-def per_event_seconds(instance: DagsterInstance, repeats: int) -> float:
-    """What one more event costs a run on `instance`: a run with EVENTS_PER_PROBE events minus one
-    with none, over EVENTS_PER_PROBE (median of `repeats`)."""
-    _probe_seconds(instance, 1)  # warm-up: the first run creates the storage's tables
-    pairs = [(_probe_seconds(instance, EVENTS_PER_PROBE), _probe_seconds(instance, 0)) for _ in range(repeats)]
+def per_event_seconds(instance: DagsterInstance, repeats: int, asset: bool) -> float:
+    """What one more event (an asset observation, or a log line) costs a run on `instance`: a run with
+    EVENTS_PER_PROBE of them minus one with none, over EVENTS_PER_PROBE (median of `repeats`)."""
+    _probe_seconds(instance, 1, asset)  # warm-up: the first run creates the storage's tables
+    pairs = [
+        (_probe_seconds(instance, EVENTS_PER_PROBE, asset), _probe_seconds(instance, 0, asset)) for _ in range(repeats)
+    ]
     return statistics.median((full - empty) / EVENTS_PER_PROBE for full, empty in pairs)
 
 
-def event_costs(repeats: int) -> dict[str, float]:
+def event_costs(repeats: int) -> dict[str, dict[str, float]]:
+    """Per runner's kind of instance: seconds per asset event and per other event."""
     with tempfile.TemporaryDirectory() as home, DagsterInstance.local_temp(tempdir=home) as sqlite:
+        instances = {"reveries": DagsterInstance.ephemeral(), "dagster": sqlite}
         return {
-            "reveries": per_event_seconds(DagsterInstance.ephemeral(), repeats),
-            "dagster": per_event_seconds(sqlite, repeats),
+            name: {kind: per_event_seconds(instance, repeats, kind == "asset") for kind in ("asset", "other")}
+            for name, instance in instances.items()
         }
+
+
+def storage_seconds(events: dict[str, int], cost: dict[str, float]) -> float:
+    """The run's events priced at the per-event costs measured on its kind of instance."""
+    asset = sum(n for kind, n in events.items() if kind in ASSET_EVENTS)
+    return asset * cost["asset"] + (sum(events.values()) - asset) * cost["other"]
 
 
 def split(run: TimedRun) -> dict[str, float | None]:
@@ -112,26 +137,36 @@ def split(run: TimedRun) -> dict[str, float | None]:
         "run start -> end": run_s,
         **steps,
         "between steps": run_s - sum(v or 0 for v in steps.values()) if run_s is not None else None,
+        "first event -> RUN_START": p["run_start"] - first if first and p.get("run_start") else None,
+        "RUN_SUCCESS -> last event": last - p["run_end"] if last and p.get("run_end") else None,
         "after the last event": run.started_at + run.wall_s - last if last else None,
         "events": sum(run.events.values()),
     }
 
 
-def idle_runs(env, repeats: int) -> tuple[dict[str, list[TimedRun]], list[float]]:
+@dataclass
+class IdleSamples:
+    runs: dict[str, list[TimedRun]] = field(default_factory=lambda: {name: [] for name in RUNNERS})
+    cli_walls: list[float] = field(default_factory=list)  # `reveries run` itself
+    starts: dict[str, list[float]] = field(default_factory=dict)  # START_COMMANDS' walls
+
+
+def idle_runs(env, repeats: int) -> IdleSamples:
     """`repeats` idle runs per runner, alternating, after one warm-up each (the SQLite instance's
-    tables are created by the first); and as many idle `reveries run` walls (its summary included)."""
-    runs: dict[str, list[TimedRun]] = {name: [] for name in RUNNERS}
-    cli_walls: list[float] = []
+    tables are created by the first); between them as many idle `reveries run` walls (its summary
+    included) and start-command samples, so the machine's load falls on all of them alike."""
+    samples = IdleSamples()
     for i in range(repeats + 1):
         for name in RUNNERS:
             run = run_timed(env.world, "etl_job", name, env.logs / f"idle-{name}-{i}.log", log_level="INFO")
             if not run.ok:
                 raise RuntimeError(f"idle {name} run failed:\n{run.tail()}")
             if i:  # the first of each is the warm-up
-                runs[name].append(run)
+                samples.runs[name].append(run)
         if i:
-            cli_walls.append(run_timed_cli(env, env.logs / f"idle-cli-{i}.log"))
-    return runs, cli_walls
+            samples.cli_walls.append(run_timed_cli(env, env.logs / f"idle-cli-{i}.log"))
+            sample_start_costs(samples.starts)
+    return samples
 
 
 def run_timed_cli(env, log_path) -> float:
@@ -143,9 +178,11 @@ def run_timed_cli(env, log_path) -> float:
     return process.seconds
 
 
-def breakdown_rows(runs: dict[str, list[TimedRun]], starts: dict, per_event: dict, cli_wall: float) -> list[list]:
+def breakdown_rows(samples: IdleSamples, per_event: dict) -> list[list]:
     """The fixed-cost table: one column per runner, medians over its idle runs."""
-    med = {name: {k: median(split(r)[k] for r in rs) for k in split(rs[0])} for name, rs in runs.items()}
+    med = {name: {k: median(split(r)[k] for r in rs) for k in split(rs[0])} for name, rs in samples.runs.items()}
+    stored = {name: median(storage_seconds(r.events, per_event[name]) for r in rs) for name, rs in samples.runs.items()}
+    starts = {name: median(walls) for name, walls in samples.starts.items()}
     start = {"reveries": starts["import dagster"], "dagster": starts["dagster --version"]}
     location = starts["code location"] - starts["import dagster"]
 
@@ -167,15 +204,17 @@ def breakdown_rows(runs: dict[str, list[TimedRun]], starts: dict, per_event: dic
         row("run start -> end", seconds("run start -> end")),
         *[row(f"- step {step}", seconds(step)) for step in STEPS],
         row("- between steps (resources, plan, run events)", seconds("between steps")),
+        row("first event -> RUN_START", seconds("first event -> RUN_START")),
+        row("RUN_SUCCESS -> last event", seconds("RUN_SUCCESS -> last event")),
         row("after the last event (exit)", seconds("after the last event")),
         row("events written (median)", lambda n: f"{med[n]['events']:.0f}"),
-        row("ms per event (measured on this kind of instance)", lambda n: f"{per_event[n] * 1000:.1f}"),
         row(
-            "instance-storage writes (events x per-event, within the run)",
-            lambda n: fmt_s(med[n]["events"] * per_event[n]),
+            "ms per asset event / per other event (measured on this kind of instance)",
+            lambda n: f"{per_event[n]['asset'] * 1000:.1f} / {per_event[n]['other'] * 1000:.1f}",
         ),
+        row("instance-storage writes (events x per-event, spread over the rows above)", lambda n: fmt_s(stored[n])),
     ]
-    rows.append(["`reveries run` itself (with its warehouse summary), wall", fmt_s(cli_wall), "-"])
+    rows.append(["`reveries run` itself (with its warehouse summary), wall", fmt_s(median(samples.cli_walls)), "-"])
     return rows
 
 
@@ -199,18 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     if not initial.ok:
         report.emit(f"initial load failed:\n```\n{initial.tail()}\n```\n")
         return 1
-    runs, cli_walls = idle_runs(env, repeats)
-    starts, per_event = start_costs(repeats), event_costs(repeats)
+    samples = idle_runs(env, repeats)
+    per_event = event_costs(repeats)
     report.emit(f"## Where an idle run's seconds go (median of {repeats} idle runs per runner, alternating)\n")
     headers = ["", *RUNNERS.values()]
-    report.emit(table(headers, breakdown_rows(runs, starts, per_event, median(cli_walls))) + "\n")
-    report.emit(
-        f"Start costs on their own (median of {repeats}): "
-        + ", ".join(f"`{k}` {v:.2f} s" for k, v in starts.items())
-        + "\n"
-    )
+    report.emit(table(headers, breakdown_rows(samples, per_event)) + "\n")
+    starts = ", ".join(f"`{k}` {median(v):.2f} s" for k, v in samples.starts.items())
+    report.emit(f"Start commands on their own (median of {repeats}, between the runs): {starts}\n")
     report.emit("## Events of one idle run, by kind\n")
-    report.emit(table(["event", *RUNNERS], events_rows(runs)) + "\n")
+    report.emit(table(["event", *RUNNERS], events_rows(samples.runs)) + "\n")
     report.save(args.out)
     return 0
 

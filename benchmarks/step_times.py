@@ -29,7 +29,8 @@ def step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
 
 def run_profile(instance: DagsterInstance, run_id: str) -> dict:
     """What the benchmarks report of one run: step times, the run's start-to-end seconds (None when it
-    never ended), the epoch times of its first and last events, and its events counted by kind."""
+    never ended), the epoch times of its first and last events and of RUN_START and RUN_SUCCESS (or
+    RUN_FAILURE), and its events counted by kind."""
     entries = instance.all_logs(run_id)
     kinds = Counter(e.dagster_event_type.value if e.dagster_event_type else LOG_LINE for e in entries)
     start = next((e.timestamp for e in entries if e.dagster_event_type == RUN_START), None)
@@ -37,6 +38,8 @@ def run_profile(instance: DagsterInstance, run_id: str) -> dict:
     return {
         "steps": step_seconds(instance, run_id),
         "run_s": end - start if start is not None and end is not None else None,
+        "run_start": start,
+        "run_end": end,
         "first_event": entries[0].timestamp if entries else None,
         "last_event": entries[-1].timestamp if entries else None,
         "events": dict(kinds.most_common()),
