@@ -7,7 +7,8 @@ markers; each table's pending batches are applied with their ledger rows, and al
 together after the last table.
 A crash anywhere leaves the warehouse as it was. The materializations and the checks follow the commit.
 Row counts and reconciled counts are taken in the load transaction from what changed (count_cache.py),
-so an idle load reads no history.
+so an idle load reads no history; the source's rows, which the reconciliation compares them with, are
+counted on a second connection while the load runs.
 
 Before the load, the schema is created or migrated only if its recorded version is not ddl.sql's
 (one SELECT otherwise). The load transaction first takes the warehouse's writer lock, so a second
@@ -21,6 +22,7 @@ the sessions in the way (see locks.py).
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -112,6 +114,26 @@ def warehouse_tables(
     warehouse: PostgresResource,
     totesys: PostgresResource,
 ):
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-count") as beside:
+        # The source's rows are the one count a reconciliation can't read from a summary: counted
+        # while the warehouse loads, off the step's path.
+        source_rows = beside.submit(_count_source_rows, totesys)
+        yield from _load_and_check(context, config, processed_lake, warehouse, source_rows)
+
+
+def _count_source_rows(totesys: PostgresResource) -> dict[str, int]:
+    with totesys.connection(read_only=True) as src:
+        return checks.source_row_counts(src)
+
+
+def _load_and_check(
+    context: AssetExecutionContext,
+    config: WarehouseLoadConfig,
+    processed_lake: ObjectStore,
+    warehouse: PostgresResource,
+    source_rows: Future[dict[str, int]],
+):
+    """The load transaction, then one MaterializeResult per table, then the checks."""
     started = time.perf_counter()
     timeout = config.lock_timeout_seconds
     try:
@@ -126,9 +148,9 @@ def warehouse_tables(
                     "rebuild: warehouse emptied inside the load transaction; it commits with the reload"
                 )
             before = checks.max_record_ids(conn)  # checks then look only at what this run adds
-            changes_before = count_cache.lock_change_numbers(conn)
+            start = count_cache.load_start(conn, COUNTED)
             loaded = {table: _load_table(context, conn, processed_lake, table, timeout) for table in WAREHOUSE_TABLES}
-            counts = count_cache.exact_counts(conn, COUNTED, changes_before, before)
+            counts = count_cache.exact_counts(conn, COUNTED, start, before)
     except WarehouseLockTimeout as exc:
         pids = [b.pid for b in exc.blockers]
         raise Failure(
@@ -141,10 +163,10 @@ def warehouse_tables(
     for table in WAREHOUSE_TABLES:
         yield MaterializeResult(asset_key=warehouse_key(table), metadata={**loaded[table], **described[table]})
 
-    with warehouse.connection(read_only=True) as wh, totesys.connection(read_only=True) as src:
-        live = {table: counts[f"live:{table}"] for table in checks.RECONCILED}
-        results = list(checks.evaluate_checks(wh, src, before, live))
-    yield from results  # once both transactions have ended
+    live = {table: counts[f"live:{table}"] for table in checks.RECONCILED}
+    with warehouse.connection(read_only=True) as wh:
+        results = list(checks.evaluate_checks(wh, before, live, source_rows.result()))
+    yield from results  # once their transactions have ended
 
 
 @contextmanager

@@ -61,3 +61,20 @@ def test_a_fact_load_adds_what_it_appended_and_any_other_write_counts_again(pipe
     assert counts["fact_sales_order"] == orders  # counted again: exact
     with psycopg.connect(pipeline.warehouse_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM fact_payment").fetchone()[0] == payments + 2
+
+
+def test_a_facts_live_rows_follow_the_change_of_its_pre_aggregate_through_a_load(pipeline):
+    pipeline.etl()
+    _keep(pipeline, "live:fact_payment", 1_000)
+    _keep(pipeline, "live:fact_sales_order", 1_000)
+    pipeline.source("UPDATE payment SET paid = NOT paid, last_updated = now() WHERE payment_id IN (1, 2)")
+    pipeline.warehouse("UPDATE fact_sales_order_current SET units_sold = units_sold WHERE sales_order_id = 1")
+    (orders,) = pipeline.source("SELECT count(*) FROM sales_order")[0]
+
+    evaluations = check_results(pipeline.etl())
+
+    def live(fact: str) -> int:
+        return evaluations[(f"warehouse/{fact}", "reconciles_with_source")].metadata["warehouse"].value
+
+    assert live("fact_payment") == 1_000  # the kept count plus the load's change: two ids, new versions, none gone
+    assert live("fact_sales_order") == orders  # a hand edit of _current: counted again
