@@ -1,5 +1,5 @@
-"""Parquet objects in a bucket: write one as a new immutable batch, read one (naming the bucket and
-key when it can't be read), read every batch of a table, and say where an object is (its URI).
+"""Parquet objects in a bucket: write one as a new immutable batch, read one whole or open it to read
+a row group at a time (naming the bucket and key when it can't be read), and read every batch of a table.
 
 Reads stay within the bucket's read limits (ObjectStore.limits): the object's size, then its footer's
 row count and decoded size are checked before any of its data is read, so an over-limit object is
@@ -58,7 +58,52 @@ def read_parquet_object(
     Raises ObjectOverLimitError (naming the object and the limit) before reading any data of an object
     over a limit, UnreadableObjectError (naming the bucket and key) for one that can't be parsed, and
     FileNotFoundError for a missing one."""
+    parsing = _naming_unreadable(store, key)
+    with _located(store, key, size, parsing) as found:
+        if found is None:
+            raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
+        source, metadata = found
+        with parsing():
+            return pl.read_parquet(source, columns=_present(metadata, columns))
 
+
+@contextmanager
+def opened_parquet_object(store: ObjectStore, key: str, size: int | None = None) -> Iterator[ParquetBatch]:
+    """One parquet batch object, open to be read a row group at a time, within the same limits and with
+    the same errors as read_parquet_object (a bad row group found later raises UnreadableObjectError too).
+    Read in place in a local bucket; an S3 object is streamed to a temporary file kept while it is open."""
+    parsing = _naming_unreadable(store, key)
+    with _located(store, key, size, parsing) as found:
+        if found is None:
+            raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
+        source, metadata = found
+        with parsing():
+            yield ParquetBatch(pq.ParquetFile(source, metadata=metadata), parsing)
+
+
+class ParquetBatch:
+    """An open parquet batch: its row count and columns from the footer, its rows a row group at a time."""
+
+    def __init__(self, file: pq.ParquetFile, parsing: Parsing):
+        self._file, self._parsing = file, parsing
+        self.height: int = file.metadata.num_rows
+        self.column_names: list[str] = file.schema_arrow.names
+
+    def row_groups(self, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
+        """Each row group's `columns`, in order: memory holds one row group at a time."""
+        for index in range(self._file.num_row_groups):
+            with self._parsing():
+                yield pl.from_arrow(self._file.read_row_group(index, columns=list(columns))).select(columns)
+
+
+def read_state_frame(store: ObjectStore, key: str) -> pl.DataFrame | None:
+    """A parquet state document (under `_state/`), within the same limits; None if there is none. A
+    file that can't be parsed raises the reader's own error: state is rebuilt, never quarantined."""
+    with _located(store, key, None, nullcontext) as found:
+        return None if found is None else pl.read_parquet(found[0])
+
+
+def _naming_unreadable(store: ObjectStore, key: str) -> Parsing:
     @contextmanager
     def naming_unreadable() -> Iterator[None]:
         try:
@@ -66,26 +111,29 @@ def read_parquet_object(
         except Exception as exc:  # polars raises ComputeError, OSError or pyarrow errors for a bad file
             raise UnreadableObjectError(store.url, key, f"{type(exc).__name__}: {exc}") from exc
 
-    frame = _read_within_limits(store, key, size, naming_unreadable, columns)
-    if frame is None:
-        raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
-    return frame
+    return naming_unreadable
 
 
-def read_state_frame(store: ObjectStore, key: str) -> pl.DataFrame | None:
-    """A parquet state document (under `_state/`), within the same limits; None if there is none. A
-    file that can't be parsed raises the reader's own error: state is rebuilt, never quarantined."""
-    return _read_within_limits(store, key, None, nullcontext)
+def _present(metadata: pq.FileMetaData, columns: Sequence[str] | None) -> list[str] | None:
+    """Those of `columns` the object has, in that order (all of them when `columns` is None)."""
+    if columns is None:
+        return None
+    present = set(metadata.schema.to_arrow_schema().names)
+    return [c for c in columns if c in present]
 
 
-def _read_within_limits(
-    store: ObjectStore, key: str, size: int | None, parsing: Parsing, columns: Sequence[str] | None = None
-) -> pl.DataFrame | None:
+@contextmanager
+def _located(
+    store: ObjectStore, key: str, size: int | None, parsing: Parsing
+) -> Iterator[tuple[io.BytesIO | str | Path, pq.FileMetaData] | None]:
+    """(where to read the object from, its footer) once its size and footer are within the limits;
+    None if there is no such object."""
     if size is not None:
         store.check_within_limits(key, size=size)
     found = store.read_tail(key, FOOTER_READ_BYTES)
     if found is None:
-        return None
+        yield None
+        return
     tail, size = found
     store.check_within_limits(key, size=size)
     with parsing():
@@ -95,21 +143,16 @@ def _read_within_limits(
     with parsing():
         metadata = pq.read_metadata(io.BytesIO(tail))  # parses the footer at the end of the tail
     _check_footer(store, key, metadata)
-    if columns is not None:
-        present = set(metadata.schema.to_arrow_schema().names)
-        columns = [c for c in columns if c in present]
     if len(tail) >= size:  # the whole object is already here
-        with parsing():
-            return pl.read_parquet(io.BytesIO(tail), columns=columns)
-    if (path := store.local_path(key)) is not None:
-        with parsing():
-            return pl.read_parquet(path, columns=columns)  # read in place: only those columns' pages
-    with tempfile.NamedTemporaryFile(prefix="reveries-pq-", suffix=".parquet") as tmp:
-        store.copy_head(key, size - len(tail), tmp)
-        tmp.write(tail)
-        tmp.flush()
-        with parsing():
-            return pl.read_parquet(tmp.name, columns=columns)
+        yield io.BytesIO(tail), metadata
+    elif (path := store.local_path(key)) is not None:
+        yield path, metadata  # read in place: only the pages asked for
+    else:
+        with tempfile.NamedTemporaryFile(prefix="reveries-pq-", suffix=".parquet") as tmp:
+            store.copy_head(key, size - len(tail), tmp)
+            tmp.write(tail)
+            tmp.flush()
+            yield tmp.name, metadata
 
 
 def _footer_length(tail: bytes) -> int:

@@ -6,6 +6,8 @@ With SEQ, each row also carries its position in the concatenated batches, which 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 import psycopg
 from psycopg import sql
@@ -20,30 +22,36 @@ COPY_ROWS_PER_CHUNK = 50_000
 def copy_rows(
     conn: psycopg.Connection,
     target: sql.Identifier,
-    frame: pl.DataFrame,
+    frames: pl.DataFrame | Iterable[pl.DataFrame],
     columns: list[str],
     with_position: bool = True,
-) -> None:
-    """COPY the frame (plus its row position as SEQ, unless with_position=False) into `target` as CSV,
-    COPY_ROWS_PER_CHUNK rows at a time.
+) -> int:
+    """COPY the frame, or the frames one after another, into `target` as CSV, COPY_ROWS_PER_CHUNK rows at a time;
+    with_position adds each row's position across all of them as SEQ. Returns the rows copied.
 
     polars writes a null as an unquoted empty field and an empty string as "" (quoted); PostgreSQL's
     CSV COPY reads the first as NULL and the second as ''. Decimals are written as exact text and
     times with microseconds.
     """
+    if isinstance(frames, pl.DataFrame):
+        frames = [frames]
     copied = [*columns, SEQ] if with_position else columns
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         target, sql.SQL(", ").join(map(sql.Identifier, copied))
     )
     cursor = conn.cursor()
+    position = 0
     # The synchronous writer: psycopg's default queues up to 1,024 buffers (128 MB) for a thread to
     # send, which fills whenever polars writes CSV faster than the server takes it.
     with cursor.copy(statement, writer=LibpqWriter(cursor)) as copy:
-        for offset in range(0, frame.height, COPY_ROWS_PER_CHUNK):
-            chunk = frame.slice(offset, COPY_ROWS_PER_CHUNK)
-            if with_position:
-                chunk = chunk.with_row_index(SEQ, offset=offset)
-            copy.write(_csv(chunk.select(copied)))
+        for frame in frames:
+            for offset in range(0, frame.height, COPY_ROWS_PER_CHUNK):
+                chunk = frame.slice(offset, COPY_ROWS_PER_CHUNK)
+                if with_position:
+                    chunk = chunk.with_row_index(SEQ, offset=position)
+                copy.write(_csv(chunk.select(copied)))
+                position += chunk.height
+    return position
 
 
 def _csv(frame: pl.DataFrame) -> str:

@@ -11,6 +11,8 @@ pre-aggregates follow in the same transaction (reporting.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -20,12 +22,13 @@ from psycopg import sql
 
 from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES
 from reveries_pipeline.lake.listing import new_batches
-from reveries_pipeline.lake.parquet import read_parquet_object
+from reveries_pipeline.lake.parquet import opened_parquet_object
 from reveries_pipeline.resources import ObjectStore
 from reveries_pipeline.resources.object_errors import UnreadableObjectError
 from reveries_pipeline.resources.secrets import scrub, scrubbed_exception
 from reveries_pipeline.resources.untrusted import bounded
 from reveries_pipeline.warehouse import ledger, merge, reporting
+from reveries_pipeline.warehouse.batch_rows import BatchRows, FrameBatch, ObjectBatch
 from reveries_pipeline.warehouse.foreign_keys import Inserted
 from reveries_pipeline.warehouse.locks import DEFAULT_LOCK_TIMEOUT_S, lock_warehouse
 from reveries_pipeline.warehouse.schema import RECORD_ID, require_warehouse_table, table_columns
@@ -53,7 +56,8 @@ def apply_pending(
     listed = [o.key for o in new_batches(store, table, ledger.last_applied_key(conn, table))]
     applied = ledger.applied_keys(conn, listed)
     pending = [key for key in dict.fromkeys(listed) if key not in applied]
-    result = _apply(conn, table, _read_batches(store, pending), lock_timeout_s)
+    with _opened(store, pending) as batches:
+        result = _apply(conn, table, batches, lock_timeout_s)
     result.batches_skipped[:0] = [key for key in listed if key in applied]
     return result
 
@@ -73,7 +77,8 @@ def load_table_batches(
     with conn.transaction():
         lock_warehouse(conn)
         applied = ledger.applied_keys(conn, (key for key, _ in batches))
-        result = _apply(conn, table, [(k, f) for k, f in batches if k not in applied], lock_timeout_s)
+        todo = [FrameBatch(key, frame) for key, frame in batches if key not in applied]
+        result = _apply(conn, table, todo, lock_timeout_s)
         result.batches_skipped[:0] = [key for key, _ in batches if key in applied]
         return result
 
@@ -86,27 +91,30 @@ def load_batch(conn: psycopg.Connection, table: str, batch_key: str, frame: pl.D
     return bool(load_table_batches(conn, table, [(batch_key, frame)]).batches_applied)
 
 
-def _apply(conn: psycopg.Connection, table: str, batches: list[Batch], lock_timeout_s: float) -> LoadResult:
+def _apply(conn: psycopg.Connection, table: str, batches: Sequence[BatchRows], lock_timeout_s: float) -> LoadResult:
     """Write batches the ledger doesn't hold (a key repeated within them goes in once), with their ledger rows."""
     result = LoadResult(table)
     if not batches:
         return result
     columns = _frame_columns(conn, table)
     todo = _first_of_each_key(batches, columns, table, result)
-    frames = [frame for _, frame in todo if frame.height]
-    if frames:
+    with_rows = [batch for batch in todo if batch.height]
+    if with_rows:
         since = reporting.high_water(conn, table) if table in FACT_TABLES else 0
-        inserted = _write_rows(conn, table, frames, columns, lock_timeout_s)
+        inserted = _write_rows(conn, table, with_rows, columns, lock_timeout_s)
         result.rows_loaded, result.kept_foreign_keys_because = inserted.rows, inserted.kept_foreign_keys_because
         _fold_into_reporting(conn, table, since)
-    ledger.record_batches(conn, table, [(key, frame.height) for key, frame in todo])
-    result.batches_applied = [key for key, _ in todo]
+    ledger.record_batches(conn, table, [(batch.key, batch.height) for batch in todo])
+    result.batches_applied = [batch.key for batch in todo]
     return result
 
 
-def _read_batches(store: ObjectStore, keys: list[str]) -> list[Batch]:
+@contextmanager
+def _opened(store: ObjectStore, keys: list[str]) -> Iterator[list[ObjectBatch]]:
+    """The pending objects, open (footers read and checked) until the table is loaded."""
     try:
-        return [(key, read_parquet_object(store, key)) for key in keys]
+        with ExitStack() as stack:
+            yield [ObjectBatch(key, stack.enter_context(opened_parquet_object(store, key))) for key in keys]
     except UnreadableObjectError as exc:
         # A Failure's description becomes the step's error as it is: the reader's message, naming
         # the bucket and key (any other exception is reported wrapped, its message only in the cause).
@@ -131,37 +139,38 @@ def _frame_columns(conn: psycopg.Connection, table: str) -> list[str]:
     return [c.name for c in columns if c.name != RECORD_ID.get(table)]
 
 
-def _first_of_each_key(batches: list[Batch], columns: list[str], table: str, result: LoadResult) -> list[Batch]:
-    """The batches to apply, each conformed to the table's columns; a repeated key goes to batches_skipped."""
-    todo: list[Batch] = []
+def _first_of_each_key(
+    batches: Sequence[BatchRows], columns: list[str], table: str, result: LoadResult
+) -> list[BatchRows]:
+    """The batches to apply, each checked against the table's columns; a repeated key goes to batches_skipped."""
+    todo: list[BatchRows] = []
     seen: set[str] = set()
-    for key, frame in batches:
-        if key in seen:
-            result.batches_skipped.append(key)
+    for batch in batches:
+        if batch.key in seen:
+            result.batches_skipped.append(batch.key)
             continue
-        seen.add(key)
-        todo.append((key, _conform(frame, columns, table, key)))
+        seen.add(batch.key)
+        _check_columns(batch, columns, table)
+        todo.append(batch)
     return todo
 
 
-def _conform(frame: pl.DataFrame, columns: list[str], table: str, batch_key: str) -> pl.DataFrame:
-    missing = [c for c in columns if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in columns]
+def _check_columns(batch: BatchRows, columns: list[str], table: str) -> None:
+    missing = [c for c in columns if c not in batch.column_names]
+    extra = [c for c in batch.column_names if c not in columns]
     if missing or extra:
         raise ValueError(
-            f"batch {batch_key!r} does not match {table}: missing columns {missing}, unexpected columns {extra}"
+            f"batch {batch.key!r} does not match {table}: missing columns {missing}, unexpected columns {extra}"
         )
-    return frame.select(columns)
 
 
 def _write_rows(
-    conn: psycopg.Connection, table: str, frames: list[pl.DataFrame], columns: list[str], lock_timeout_s: float
+    conn: psycopg.Connection, table: str, batches: list[BatchRows], columns: list[str], lock_timeout_s: float
 ) -> Inserted:
-    """COPY the frames straight into an empty table, or stage and merge them."""
-    combined = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
+    """COPY the batches' rows straight into an empty table, or stage and merge them."""
     if _is_empty(conn, table):
-        return merge.copy_into_empty_table(conn, table, combined, columns, lock_timeout_s)
-    return merge.merge_into_table(conn, table, combined, columns, lock_timeout_s)
+        return merge.copy_into_empty_table(conn, table, batches, columns, lock_timeout_s)
+    return merge.merge_into_table(conn, table, batches, columns, lock_timeout_s)
 
 
 def _is_empty(conn: psycopg.Connection, table: str) -> bool:

@@ -17,12 +17,14 @@ empty table they are copied directly.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
 from reveries_pipeline.warehouse import copy_in, foreign_keys
+from reveries_pipeline.warehouse.batch_rows import BatchRows, FrameBatch, rows_of
 from reveries_pipeline.warehouse.copy_in import SEQ
 from reveries_pipeline.warehouse.foreign_keys import Inserted
 from reveries_pipeline.warehouse.schema import APPEND_ONLY_KEY, DIMENSION_KEY, RECORD_ID
@@ -32,12 +34,12 @@ _staging_ids = itertools.count()
 
 
 def merge_into_table(
-    conn: psycopg.Connection, table: str, frame: pl.DataFrame, columns: list[str], lock_timeout_s: float
+    conn: psycopg.Connection, table: str, batches: Sequence[BatchRows], columns: list[str], lock_timeout_s: float
 ) -> Inserted:
-    """Stage the frame and merge it into `table` (which holds rows); the rows inserted or updated."""
+    """Stage the batches' rows and merge them into `table` (which holds rows); the rows inserted or updated."""
     staged = _create_staging_table(conn, table)
-    copy_in.copy_rows(conn, staged, frame, columns)
-    inserted = _merge_staged(conn, table, staged, columns, frame.height, lock_timeout_s)
+    staged_rows = copy_in.copy_rows(conn, staged, rows_of(batches, columns), columns)
+    inserted = _merge_staged(conn, table, staged, columns, staged_rows, lock_timeout_s)
     conn.execute(sql.SQL("DROP TABLE {}").format(staged))
     return inserted
 
@@ -88,44 +90,37 @@ def _merge_staged(
 def copy_into_empty_table(
     conn: psycopg.Connection,
     table: str,
-    frame: pl.DataFrame,
+    batches: Sequence[BatchRows],
     columns: list[str],
     lock_timeout_s: float,
 ) -> Inserted:
     """The initial load: nothing to merge with, so COPY straight into the table (no staging pass).
 
-    The merge rules are applied to the frame first: a fact version goes in once (first seen), a
-    dimension key once (last seen wins), a marker once; foreign keys are checked by their triggers, or
-    when re-added.
+    The merge rules are applied first: a fact version goes in once (first seen), a dimension key once
+    (last seen wins), a marker once; foreign keys are checked by their triggers, or when re-added.
+    Without a repeated key, which is the rule, the rows stream from the batches a row group at a time.
     """
-    frame = _once_per_key(table, frame)
+    key = list(APPEND_ONLY_KEY[table]) if table in APPEND_ONLY_KEY else [DIMENSION_KEY[table]]
+    if _may_repeat_a_key(pl.concat(list(rows_of(batches, key)), how="vertical_relaxed")):
+        keep = "first" if table in APPEND_ONLY_KEY else "last"
+        once = pl.concat(list(rows_of(batches, columns)), how="vertical_relaxed").unique(
+            subset=key, keep=keep, maintain_order=True
+        )
+        batches = [FrameBatch("", once)]
 
-    def copy() -> int:
-        copy_in.copy_rows(conn, sql.Identifier(table), frame, columns, with_position=False)
-        return frame.height
+    def copy() -> int:  # may run twice: the bulk path falls back to the triggers if locks aren't granted
+        return copy_in.copy_rows(conn, sql.Identifier(table), rows_of(batches, columns), columns, with_position=False)
 
-    if foreign_keys.bulk_path_pays_off(conn, table, frame.height, into_empty_table=True):
+    rows = sum(batch.height for batch in batches)
+    if foreign_keys.bulk_path_pays_off(conn, table, rows, into_empty_table=True):
         return foreign_keys.insert_with_foreign_keys_dropped(conn, table, copy, lock_timeout_s)
     return Inserted(copy())
 
 
-def _once_per_key(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame with a fact version (or marker) once, first seen, and a dimension key once, last seen.
-
-    The whole frame is copied only when it has duplicates (rare: a processed batch repeated in one
-    load), so the initial load holds one copy of a table.
-    """
-    keep = "first" if table in APPEND_ONLY_KEY else "last"
-    key = list(APPEND_ONLY_KEY[table]) if table in APPEND_ONLY_KEY else [DIMENSION_KEY[table]]
-    if not _may_repeat_a_key(frame, key):
-        return frame
-    return frame.unique(subset=key, keep=keep, maintain_order=True)
-
-
-def _may_repeat_a_key(frame: pl.DataFrame, key: list[str]) -> bool:
+def _may_repeat_a_key(keys: pl.DataFrame) -> bool:
     """Whether two rows may share a key: one 64-bit hash per row, sorted in place (8 bytes a row; a
     hash table of the key columns costs ~15 times that). A hash collision only means `unique` runs."""
-    hashes = frame.select(pl.struct(key).hash()).to_series().to_numpy(writable=True)
+    hashes = keys.select(pl.struct(keys.columns).hash()).to_series().to_numpy(writable=True)
     hashes.sort()
     return bool((hashes[1:] == hashes[:-1]).any())
 
