@@ -13,8 +13,8 @@ Each run's wall time is split with its own event log (step_times.run_profile): b
 (process start, imports, code-location load, instance and run creation), run start to end (each step
 from its STEP_START and STEP_SUCCESS events, the rest between steps), events before RUN_START or
 after RUN_SUCCESS, and after the last event (exit). Process start and code-location load are timed
-on their own between the runs: `python -c "import dagster"` (or `dagster --version`), then
-`python -c "import reveries_pipeline.definitions"`. Instance-storage writes are the run's events
+on their own between the runs: `python -c pass`, then, timed inside one process, `import dagster`
+and `import reveries_pipeline.definitions`. Instance-storage writes are the run's events
 priced at per-event costs measured here on the same kind of instance - a job whose one op reports N
 asset observations (or N log lines), minus the same job reporting none - asset events (Dagster
 indexes them per asset) at the first price, the others at the second.
@@ -35,7 +35,7 @@ from benchmarks.job_runs import TimedRun, run_timed
 from benchmarks.process_tree import run_sampled
 from benchmarks.report import Report, fmt_s, table
 from benchmarks.scale_world import Workspace, bench_parser
-from reveries_pipeline_tests.faults.harness import BIN, PROJECT_ROOT
+from reveries_pipeline_tests.faults.harness import PROJECT_ROOT
 
 RUNNERS = {"reveries": "`reveries run` (in-process, ephemeral instance)", "dagster": "`dagster job execute` (SQLite)"}
 STEPS = ("raw_totesys_tables", "star_schema_tables", "warehouse_tables")
@@ -56,26 +56,24 @@ ASSET_EVENTS = {
     "ASSET_CHECK_EVALUATION_PLANNED",
     "ASSET_OBSERVATION",
 }
-START_COMMANDS = {
-    "python": [sys.executable, "-c", "pass"],
-    "import dagster": [sys.executable, "-c", "import dagster"],
-    "dagster --version": [str(BIN / "dagster"), "--version"],
-    "code location": [sys.executable, "-c", "import reveries_pipeline.definitions"],
-}
-
-
-def command_seconds(argv: list[str]) -> float:
-    """Wall time of a short command, from the project folder."""
-    started = time.perf_counter()
-    subprocess.run(argv, cwd=PROJECT_ROOT, check=True, capture_output=True)  # noqa: S603 - fixed argv
-    return time.perf_counter() - started
+# Timed inside the process, so neither the interpreter's start nor its exit is in them.
+IMPORTS = (
+    "import time; t0 = time.perf_counter(); import dagster; t1 = time.perf_counter(); "
+    "import reveries_pipeline.definitions; print(t1 - t0, time.perf_counter() - t1)"
+)
 
 
 def sample_start_costs(samples: dict[str, list[float]]) -> None:
-    """One more sample of each start command: Python alone, with Dagster imported, the dagster CLI,
-    the code location imported."""
-    for name, argv in START_COMMANDS.items():
-        samples.setdefault(name, []).append(command_seconds(argv))
+    """One more sample of each start cost: the interpreter alone (`python -c pass`, start to exit),
+    importing Dagster, then importing the code location with Dagster already imported."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)  # noqa: S603 - fixed argv
+    samples.setdefault("python start and exit", []).append(time.perf_counter() - started)
+    out = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", IMPORTS], cwd=PROJECT_ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
+    samples.setdefault("import dagster", []).append(float(out[-2]))
+    samples.setdefault("import reveries_pipeline.definitions", []).append(float(out[-1]))
 
 
 @op(config_schema={"events": int, "asset": bool})
@@ -148,7 +146,7 @@ def split(run: TimedRun) -> dict[str, float | None]:
 class IdleSamples:
     runs: dict[str, list[TimedRun]] = field(default_factory=lambda: {name: [] for name in RUNNERS})
     cli_walls: list[float] = field(default_factory=list)  # `reveries run` itself
-    starts: dict[str, list[float]] = field(default_factory=dict)  # START_COMMANDS' walls
+    starts: dict[str, list[float]] = field(default_factory=dict)  # sample_start_costs' samples
 
 
 def idle_runs(env, repeats: int) -> IdleSamples:
@@ -183,8 +181,8 @@ def breakdown_rows(samples: IdleSamples, per_event: dict) -> list[list]:
     med = {name: {k: median(split(r)[k] for r in rs) for k in split(rs[0])} for name, rs in samples.runs.items()}
     stored = {name: median(storage_seconds(r.events, per_event[name]) for r in rs) for name, rs in samples.runs.items()}
     starts = {name: median(walls) for name, walls in samples.starts.items()}
-    start = {"reveries": starts["import dagster"], "dagster": starts["dagster --version"]}
-    location = starts["code location"] - starts["import dagster"]
+    start = starts["python start and exit"] + starts["import dagster"]
+    location = starts["import reveries_pipeline.definitions"]
 
     def row(label: str, value) -> list[str]:
         return [label, *[value(name) for name in RUNNERS]]
@@ -195,11 +193,11 @@ def breakdown_rows(samples: IdleSamples, per_event: dict) -> list[list]:
     rows = [
         row("wall (process start to exit)", seconds("wall")),
         row("before the first event", seconds("before the first event")),
-        row("- of which Python start and imports", lambda n: fmt_s(start[n])),
-        row("- of which code-location load", lambda n: fmt_s(location)),
+        row("- of which Python start and `import dagster`", lambda n: fmt_s(start)),
+        row("- of which code-location load (`import reveries_pipeline.definitions`)", lambda n: fmt_s(location)),
         row(
-            "- of which the rest (instance, job, run creation)",
-            lambda n: fmt_s(med[n]["before the first event"] - start[n] - location),
+            "- of which the rest (CLI, instance, job, run creation)",
+            lambda n: fmt_s(med[n]["before the first event"] - start - location),
         ),
         row("run start -> end", seconds("run start -> end")),
         *[row(f"- step {step}", seconds(step)) for step in STEPS],
