@@ -5,9 +5,8 @@
 
 Same mechanics as bench_etl: per scale a fresh embedded PostgreSQL and fresh buckets, seed_totesys
 (seed=42), then ingestion_job in its own process (see --runner) - once for the full snapshot, once
-after N changed rows. ingestion_job uses Dagster's default (multiprocess) executor, so peak RSS is
-the largest single process of the run (GNU time reports the maximum over the child and its
-waited-for descendants, not their sum).
+after N changed rows. ingestion_job uses Dagster's default (multiprocess) executor: peak RSS is that
+of the run's whole process tree, the step's child process included (process_tree.py).
 """
 
 from __future__ import annotations
