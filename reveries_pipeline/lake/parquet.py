@@ -58,13 +58,8 @@ def read_parquet_object(
     Raises ObjectOverLimitError (naming the object and the limit) before reading any data of an object
     over a limit, UnreadableObjectError (naming the bucket and key) for one that can't be parsed, and
     FileNotFoundError for a missing one."""
-    parsing = _naming_unreadable(store, key)
-    with _located(store, key, size, parsing) as found:
-        if found is None:
-            raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
-        source, metadata = found
-        with parsing():
-            return pl.read_parquet(source, columns=_present(metadata, columns))
+    with _batch_object(store, key, size) as (source, metadata, parsing), parsing():
+        return pl.read_parquet(source, columns=_present(metadata, columns))
 
 
 @contextmanager
@@ -72,13 +67,10 @@ def opened_parquet_object(store: ObjectStore, key: str, size: int | None = None)
     """One parquet batch object, open to be read a row group at a time, within the same limits and with
     the same errors as read_parquet_object (a bad row group found later raises UnreadableObjectError too).
     Read in place in a local bucket; an S3 object is streamed to a temporary file kept while it is open."""
-    parsing = _naming_unreadable(store, key)
-    with _located(store, key, size, parsing) as found:
-        if found is None:
-            raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
-        source, metadata = found
+    with _batch_object(store, key, size) as (source, metadata, parsing):
         with parsing():
-            yield ParquetBatch(pq.ParquetFile(source, metadata=metadata), parsing)
+            opened = pq.ParquetFile(source, metadata=metadata)
+        yield ParquetBatch(opened, parsing)  # outside the guard: the reader's own errors stay theirs
 
 
 class ParquetBatch:
@@ -101,6 +93,19 @@ def read_state_frame(store: ObjectStore, key: str) -> pl.DataFrame | None:
     file that can't be parsed raises the reader's own error: state is rebuilt, never quarantined."""
     with _located(store, key, None, nullcontext) as found:
         return None if found is None else pl.read_parquet(found[0])
+
+
+@contextmanager
+def _batch_object(
+    store: ObjectStore, key: str, size: int | None
+) -> Iterator[tuple[io.BytesIO | str | Path, pq.FileMetaData, Parsing]]:
+    """A batch object located within the limits, with the parse guard that names it if it is unreadable;
+    FileNotFoundError if it is missing."""
+    parsing = _naming_unreadable(store, key)
+    with _located(store, key, size, parsing) as found:
+        if found is None:
+            raise FileNotFoundError(f"object {key!r} is missing from {store.url}")
+        yield (*found, parsing)
 
 
 def _naming_unreadable(store: ObjectStore, key: str) -> Parsing:

@@ -74,3 +74,12 @@ def test_fact_versions_keep_their_order_across_row_groups(warehouse_dsn, process
         conn.commit()
         ids = conn.execute("SELECT sales_order_id FROM fact_sales_order ORDER BY sales_record_id").fetchall()
     assert result.rows_loaded == 3 and ids == [(3,), (1,), (2,)]  # batch order, the repeated version once
+
+
+def test_an_error_of_the_load_itself_is_not_blamed_on_the_object(processed_store):
+    _put_batch(processed_store, "dim_staff", dim_staff_frame(((1, "A", "L"),)), 1)
+    key = processed_store.list_objects("dim_staff/").__next__().key
+    with pytest.raises(RuntimeError, match="the load's own error") as raised:
+        with opened_parquet_object(processed_store, key):
+            raise RuntimeError("the load's own error")
+    assert type(raised.value) is RuntimeError  # not an UnreadableObjectError telling to quarantine the batch
