@@ -21,14 +21,17 @@ from reveries_pipeline.resources.object_store import ObjectStore
 
 
 class ProcessedParquetIOManager(ConfigurableIOManager):
-    """Stores star-schema tables (polars DataFrames) as parquet batches in the processed bucket."""
+    """Stores star-schema tables (polars DataFrames, or LazyFrames streamed to the file) as parquet
+    batches in the processed bucket."""
 
     store: ObjectStore
 
-    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
+    def handle_output(self, context: OutputContext, obj: pl.DataFrame | pl.LazyFrame) -> None:
         table = context.asset_key.path[-1]
         started = time.perf_counter()
-        if obj.height == 0:
+        # a lazy frame (a table spooled to disk) is counted from its spool, then streamed to the object
+        rows = obj.height if isinstance(obj, pl.DataFrame) else obj.select(pl.len()).collect().item()
+        if rows == 0:
             context.add_output_metadata(
                 {"rows": MetadataValue.int(0), OBJECT_KEY_METADATA: MetadataValue.text("(none: no changes)")}
             )
@@ -37,7 +40,7 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
         key, size = write_new_parquet(self.store, table, obj, None if named is None else str(named.value))
         seconds = time.perf_counter() - started
         metadata = {
-            "rows": MetadataValue.int(obj.height),
+            "rows": MetadataValue.int(rows),
             "bytes": MetadataValue.int(size),
             "write_seconds": MetadataValue.float(round(seconds, 3)),
             URI_METADATA: MetadataValue.text(object_uri(self.store, key)),
@@ -45,7 +48,7 @@ class ProcessedParquetIOManager(ConfigurableIOManager):
         if named is None:
             metadata[OBJECT_KEY_METADATA] = MetadataValue.text(key)
         context.add_output_metadata(metadata)
-        context.log.info(f"{table}: wrote {obj.height} rows ({size} bytes) to {key} in {seconds:.2f}s")
+        context.log.info(f"{table}: wrote {rows} rows ({size} bytes) to {key} in {seconds:.2f}s")
 
     def load_input(self, context: InputContext) -> pl.DataFrame:
         """Every processed batch of the table, in write order: every version of every row it has

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -33,14 +34,19 @@ _PARQUET_MAGIC = b"PAR1"
 Parsing = Callable[[], AbstractContextManager]
 
 
-def write_new_parquet(store: ObjectStore, table: str, frame: pl.DataFrame, key: str | None = None) -> tuple[str, int]:
+def write_new_parquet(
+    store: ObjectStore, table: str, frame: pl.DataFrame | pl.LazyFrame, key: str | None = None
+) -> tuple[str, int]:
     """Store `frame` as a new immutable object under the table's prefix (at `key` if given, which
-    must be a new batch key of the table); returns (key, bytes)."""
+    must be a new batch key of the table); returns (key, bytes). A lazy frame is streamed to the file."""
     if key is not None and not is_batch_key(key, table):
         raise ValueError(f"{key!r} is not a batch key of {table}")
     with tempfile.TemporaryDirectory(prefix="reveries-pq-") as tmp:
         path = Path(tmp) / f"{table}.parquet"
-        frame.write_parquet(path, compression="zstd", statistics=True)
+        if isinstance(frame, pl.LazyFrame):
+            frame.sink_parquet(path, compression="zstd", statistics=True)
+        else:
+            frame.write_parquet(path, compression="zstd", statistics=True)
         if key is None:
             key = put_new_batch(store, table, path)
         else:
@@ -81,11 +87,37 @@ class ParquetBatch:
         self.height: int = file.metadata.num_rows
         self.column_names: list[str] = file.schema_arrow.names
 
-    def row_groups(self, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
-        """Each row group's `columns`, in order: memory holds one row group at a time."""
-        for index in range(self._file.num_row_groups):
+    def row_groups(self, columns: Sequence[str], indexes: Iterable[int] | None = None) -> Iterator[pl.DataFrame]:
+        """Each row group's `columns` (those at `indexes`, or all), in order: memory holds one row
+        group at a time."""
+        for index in range(self._file.num_row_groups) if indexes is None else indexes:
             with self._parsing():
                 yield pl.from_arrow(self._file.read_row_group(index, columns=list(columns))).select(columns)
+
+    def row_group_rows(self) -> list[int]:
+        return [self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)]
+
+    def integer_ranges(self, column: str) -> list[IntegerRange | None]:
+        """Per row group, the footer's (min, max, null count) of an integer `column`; None for a row
+        group whose statistics don't say (absent, or not integers)."""
+        if column not in self.column_names:
+            return [None] * self._file.num_row_groups
+        position = self._file.schema_arrow.get_field_index(column)
+        ranges: list[IntegerRange | None] = []
+        for index in range(self._file.num_row_groups):
+            stats = self._file.metadata.row_group(index).column(position).statistics
+            known = stats is not None and stats.has_min_max and stats.has_null_count
+            if known and isinstance(stats.min, int) and isinstance(stats.max, int):
+                ranges.append(IntegerRange(stats.min, stats.max, stats.null_count))
+            else:
+                ranges.append(None)
+        return ranges
+
+
+class IntegerRange(NamedTuple):
+    low: int
+    high: int
+    nulls: int
 
 
 def read_state_frame(store: ObjectStore, key: str) -> pl.DataFrame | None:

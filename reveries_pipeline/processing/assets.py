@@ -8,8 +8,10 @@ commits its state (checkpoint last). The UI still shows every table as its own a
 """
 
 import datetime
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 from dagster import AssetExecutionContext, AssetOut, Config, MetadataValue, Output, multi_asset
@@ -29,12 +31,11 @@ from reveries_pipeline.processing import checks
 from reveries_pipeline.processing.derived_state import reset_derived_state, write_rejects
 from reveries_pipeline.processing.dim_date import date_ranges
 from reveries_pipeline.processing.held import HoldBack
+from reveries_pipeline.processing.modelling import ModelledPass, model_pass
 from reveries_pipeline.processing.pass_log import PassRecord, last_written
 from reveries_pipeline.processing.pending import PendingRaw, read_pending_raw
 from reveries_pipeline.processing.schemas import column_schema
-from reveries_pipeline.processing.settle import settle_pass
 from reveries_pipeline.processing.state import ProcessingState, ProcessingStateStore
-from reveries_pipeline.processing.transforms import ProcessingResult, transform
 from reveries_pipeline.processing.validation import DateWindow
 from reveries_pipeline.resources import ObjectStore
 
@@ -54,6 +55,13 @@ class ProcessingConfig(Config):
     earliest_business_date: str = Field(
         default=str(DateWindow.earliest),
         description="ISO date: a row with an earlier date (a timestamp's day, or a text date) is rejected.",
+    )
+    rows_per_range: int = Field(
+        default=500_000,
+        ge=1,
+        description="A pending raw table with more rows than this (an initial load, a rebuild) is modelled "
+        "one primary-key range of about this many rows at a time, its tables spooled to local disk: memory "
+        "holds one range, never the whole table. Lower it on a small run task; a smaller pass is modelled at once.",
     )
     latest_business_date: str = Field(
         default=str(DateWindow.latest),
@@ -120,7 +128,7 @@ def _begin_pass(
     return pending, state
 
 
-def _outputs(tables: dict[str, pl.DataFrame], pending: PendingRaw, passes: list[PassRecord]) -> Iterator[Output]:
+def _outputs(modelled: ModelledPass, pending: PendingRaw, passes: list[PassRecord]) -> Iterator[Output]:
     """One output per table, naming the object the IO manager writes a non-empty frame to (after the
     table's previous one, even if the clock stepped back). Returns, for `yield from`, the keys written."""
     previous = last_written(passes)
@@ -129,13 +137,13 @@ def _outputs(tables: dict[str, pl.DataFrame], pending: PendingRaw, passes: list[
         metadata = {
             "raw_batches_read": MetadataValue.int(pending.batches),
             "raw_rows_read": MetadataValue.int(pending.rows),
-            ROW_COUNT: MetadataValue.int(tables[table].height),
+            ROW_COUNT: MetadataValue.int(modelled.heights[table]),
             COLUMN_SCHEMA: MetadataValue.table_schema(column_schema(table)),
         }
-        if tables[table].height:
+        if modelled.heights[table]:
             written.append(next_batch_key(table, previous.get(table)))
             metadata[OBJECT_KEY_METADATA] = MetadataValue.text(written[-1])
-        yield Output(tables[table], output_name=table, metadata=metadata)
+        yield Output(modelled.tables[table], output_name=table, metadata=metadata)
     return written
 
 
@@ -156,24 +164,25 @@ def _commit(
     return store.save(state)
 
 
-def _summary(pending: PendingRaw, result: ProcessingResult, held: HoldBack, saved: list[str], seconds: float) -> str:
+def _summary(pending: PendingRaw, modelled: ModelledPass, saved: list[str], seconds: float) -> str:
+    written = sum(modelled.heights[table] for table in STAR_TABLE_NAMES)
+    in_parts = f" in {modelled.sub_passes} key-range parts" if modelled.sub_passes > 1 else ""
     return (
-        f"processing committed: {pending.batches} raw batches, {pending.rows} rows read, "
-        f"{sum(f.height for f in result.tables.values())} rows written, {result.deleted_rows.height} deletion "
-        f"markers, {result.rejects.height} rejected, "
-        f"{sum(f.height for f in held.held.values())} fact rows held back, {len(saved)} state documents "
-        f"written, in {seconds:.2f}s"
+        f"processing committed: {pending.batches} raw batches, {pending.rows} rows read{in_parts}, "
+        f"{written} rows written, {modelled.heights[DELETED_ROWS.name]} deletion markers, "
+        f"{modelled.rejects.height} rejected, {sum(f.height for f in modelled.held.held.values())} fact rows "
+        f"held back, {len(saved)} state documents written, in {seconds:.2f}s"
     )
 
 
-def _check_results(result: ProcessingResult, held: HoldBack, rejects_key: str | None):
+def _check_results(modelled: ModelledPass, rejects_key: str | None):
     for table in STAR_TABLE_NAMES:
-        yield checks.rejects_check(table, result.rejects, rejects_key)
+        yield checks.rejects_check(table, modelled.rejects, rejects_key)
     for dim in DIMENSION_TABLES:
-        yield checks.primary_key_check(dim, result.tables[dim])
+        yield checks.primary_key_check(dim, modelled.tables[dim])
     for fact in FACT_TABLES:
-        yield checks.held_check(fact, held.held[fact], held.missing.get(fact, {}))
-    yield checks.currency_check(result.unknown_currencies)
+        yield checks.held_check(fact, modelled.held.held[fact], modelled.held.missing.get(fact, {}))
+    yield checks.currency_check(modelled.unknown_currencies)
 
 
 @multi_asset(
@@ -192,14 +201,14 @@ def star_schema_tables(
     started = time.perf_counter()
     store = ProcessingStateStore(processed_lake)
     pending, state = _begin_pass(context, config, ingestion_lake, store)
-    result = transform(pending.changes, state.current, config.date_window())
-    held = settle_pass(result, state, pending.checkpoint_before)
-    rejects_key = write_rejects(processed_lake, result.rejects)
-    if rejects_key:
-        context.log.warning(f"{result.rejects.height} source rows rejected; written to {rejects_key}")
-    written = yield from _outputs({**result.tables, DELETED_ROWS.name: result.deleted_rows}, pending, state.passes)
-    if rejects_key:
-        written.append(rejects_key)
-    saved = _commit(store, state, pending, written, held, result.tables["dim_date"])
-    context.log.info(_summary(pending, result, held, saved, time.perf_counter() - started))
-    yield from _check_results(result, held, rejects_key)
+    with tempfile.TemporaryDirectory(prefix="reveries-pass-") as spool:
+        modelled = model_pass(pending, state, config.date_window(), Path(spool), config.rows_per_range)
+        rejects_key = write_rejects(processed_lake, modelled.rejects)
+        if rejects_key:
+            context.log.warning(f"{modelled.rejects.height} source rows rejected; written to {rejects_key}")
+        written = yield from _outputs(modelled, pending, state.passes)
+        if rejects_key:
+            written.append(rejects_key)
+        saved = _commit(store, state, pending, written, modelled.held, modelled.dim_date)
+        context.log.info(_summary(pending, modelled, saved, time.perf_counter() - started))
+        yield from _check_results(modelled, rejects_key)  # a spooled dimension is checked from its spool

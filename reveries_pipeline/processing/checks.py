@@ -66,9 +66,21 @@ def rejects_check(table: str, rejects: pl.DataFrame, rejects_key: str | None) ->
     )
 
 
-def primary_key_check(table: str, frame: pl.DataFrame) -> AssetCheckResult:
+def _duplicate_keys(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """(key..., len) of each key found more than once. A single sorted key column (a dimension
+    modelled in key ranges: millions of keys) is checked by neighbours, without a hash table."""
+    if len(keys) == 1 and frame.get_column(keys[0]).is_sorted():
+        column = pl.col(keys[0])
+        repeated = frame.filter((column == column.shift(1)) | (column == column.shift(-1)))
+        return repeated.group_by(keys, maintain_order=True).len()
+    return frame.group_by(keys).len().filter(pl.col("len") > 1)
+
+
+def primary_key_check(table: str, frame: pl.DataFrame | pl.LazyFrame) -> AssetCheckResult:
+    """Whether each key appears once (a lazy frame, a spooled table, is read for its keys only)."""
     keys = list(PRIMARY_KEYS[table])
-    dupes = frame.group_by(keys).len().filter(pl.col("len") > 1)
+    frame = frame.lazy().select(keys).collect()
+    dupes = _duplicate_keys(frame, keys)
     return AssetCheckResult(
         asset_key=processed_key(table),
         check_name="primary_key_unique",

@@ -96,6 +96,10 @@ def hold_back(
     over the pass's rows: they're let go of once the candidates are built, so no fact is held twice."""
     candidates = _candidates(fact, new, held, since)
     del new  # the caller handed it over: only the candidates (which share its rows) are left
+    if candidates.height == 0:  # most facts of a sub-pass (modelling.py): skip matching against every key
+        out.emitted[fact] = candidates.select(TARGET_SCHEMAS[fact].names())
+        out.held[fact] = candidates.select(held_schema(fact).names())
+        return
     # a mask, not a column: adding a column to the (many-chunked) candidates would copy every row,
     # while filtering them by a mask that keeps every row copies none
     references = DIMENSION_REFERENCES[fact]

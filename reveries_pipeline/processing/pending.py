@@ -10,15 +10,16 @@ doesn't read is never decoded. Each batch is conformed before a table's batches 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import polars as pl
 
 from reveries_pipeline.catalog import SOURCE_TABLE_NAMES, SOURCE_TABLES
 from reveries_pipeline.ingestion.source_schema import UNREPRESENTABLE
 from reveries_pipeline.lake.listing import new_batches
-from reveries_pipeline.lake.parquet import read_parquet_object
+from reveries_pipeline.lake.parquet import ParquetBatch, opened_parquet_object, read_parquet_object
 from reveries_pipeline.processing.conform import conform_raw_batch
 from reveries_pipeline.processing.raw_schemas import CHANGE_COLUMNS
 from reveries_pipeline.resources import ObjectStore
@@ -34,31 +35,41 @@ def read_raw_batch(ingestion_lake: ObjectStore, table: str, key: str, size: int 
     """One raw batch, conformed (conform.py). A failure names the bucket and the key: one over the
     bucket's read limits (ObjectOverLimitError, checked before its data is read) or unreadable."""
     frame = read_parquet_object(ingestion_lake, key, size, columns=conformed_columns(table))
+    return conformed_rows(ingestion_lake, table, key, frame)
+
+
+def conformed_rows(ingestion_lake: ObjectStore, table: str, key: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the raw batch at `key` (all of them, or a row group's), conformed; a failure names it."""
     try:
         return conform_raw_batch(table, frame, key)
     except pl.exceptions.PolarsError as exc:
         raise ValueError(f"raw batch {key!r} in {ingestion_lake.url} can't be conformed: {exc}") from exc
 
 
-class RawChanges(Mapping[str, pl.DataFrame]):
-    """Per table with pending batches: its batches, read and conformed when asked for (every time:
-    nothing is kept, so a table's rows are freed once its reader lets go of them)."""
+def batch_columns(table: str, batch: ParquetBatch) -> list[str]:
+    """Those of the columns conform.py reads that an opened batch has, in that order."""
+    return [c for c in conformed_columns(table) if c in batch.column_names]
 
-    def __init__(self, pending: PendingRaw):
+
+class RawChanges(Mapping[str, pl.DataFrame]):
+    """Per table, its pending rows read when asked for (every time: nothing is kept, so a table's rows
+    are freed once its reader lets go of them). `readers` says how a table is read (default: every
+    pending batch of it, each conformed, combined); each read adds to the pass's rows read."""
+
+    def __init__(self, pending: PendingRaw, readers: Mapping[str, Callable[[], pl.DataFrame]] | None = None):
         self._pending = pending
+        self._readers = readers if readers is not None else {t: partial(pending.read_table, t) for t in pending.objects}
 
     def __getitem__(self, table: str) -> pl.DataFrame:
-        objects = self._pending.objects[table]
-        frames = [read_raw_batch(self._pending.ingestion_lake, table, o.key, o.size) for o in objects]
-        combined = pl.concat(frames, how="vertical")
-        self._pending.rows_read[table] = combined.height
-        return combined
+        rows = self._readers[table]()
+        self._pending.rows_read[table] = self._pending.rows_read.get(table, 0) + rows.height
+        return rows
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._pending.objects)
+        return iter(self._readers)
 
     def __len__(self) -> int:
-        return len(self._pending.objects)
+        return len(self._readers)
 
 
 @dataclass
@@ -87,12 +98,19 @@ class PendingRaw:
         """The raw rows read so far (every pending row, once the transforms have read every table)."""
         return sum(self.rows_read.values())
 
+    def read_table(self, table: str) -> pl.DataFrame:
+        """Every pending batch of `table`, each conformed, combined in batch order."""
+        frames = [read_raw_batch(self.ingestion_lake, table, o.key, o.size) for o in self.objects[table]]
+        return pl.concat(frames, how="vertical")
+
     def check_readable(self) -> None:
-        """Read and conform every pending batch, one at a time, keeping none: raises as reading it
-        for the pass would (a rebuild checks this before it deletes anything)."""
+        """Read and conform every pending batch, a row group at a time, keeping none: raises as reading
+        it for the pass would (a rebuild checks this before it deletes anything)."""
         for table, objects in self.objects.items():
             for o in objects:
-                read_raw_batch(self.ingestion_lake, table, o.key, o.size)
+                with opened_parquet_object(self.ingestion_lake, o.key, o.size) as batch:
+                    for frame in batch.row_groups(batch_columns(table, batch)):
+                        conformed_rows(self.ingestion_lake, table, o.key, frame)
 
 
 def read_pending_raw(ingestion_lake: ObjectStore, checkpoint: dict[str, str]) -> PendingRaw:

@@ -10,6 +10,7 @@ reason, and the row as processing read it (JSON).
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -148,7 +149,16 @@ def _validate(table: str, frame: pl.DataFrame, window: DateWindow) -> tuple[pl.D
 
 def validate_table(table: str, frame: pl.DataFrame | None, window: DateWindow) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A raw table's valid rows of this pass (None, a table without changes: none), and its rejects."""
+    if frame is None:
+        return _nothing_to_validate(table, window)
     return _validate(table, raw_frame(table, frame), window)
+
+
+@functools.cache
+def _nothing_to_validate(table: str, window: DateWindow) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The empty frames of a table without changes, made once (a pass in key ranges asks for them
+    for every other table in every range: modelling.py)."""
+    return _validate(table, raw_frame(table, None), window)
 
 
 def combined_rejects(rejects: list[pl.DataFrame]) -> pl.DataFrame:

@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetCheckSeverity
 
 from reveries_pipeline.catalog import DIMENSION_TABLES
-from reveries_pipeline.processing import assets as processing_assets
+from reveries_pipeline.processing import modelling
 from reveries_pipeline.processing.transforms import transform
 from reveries_pipeline_tests.pipeline_harness import check_results
 
@@ -32,7 +32,7 @@ def _transform_emitting_a_second_version_of(dim: str):
 
 
 def test_a_dimension_key_emitted_twice_fails_primary_key_unique(pipeline, monkeypatch):
-    monkeypatch.setattr(processing_assets, "transform", _transform_emitting_a_second_version_of("dim_design"))
+    monkeypatch.setattr(modelling, "transform", _transform_emitting_a_second_version_of("dim_design"))
     (designs, first_design) = pipeline.source("SELECT count(*), min(design_id) FROM design")[0]
     pipeline.ingest()
 
