@@ -229,6 +229,12 @@ def test_helm_values():
     queue = values["dagsterDaemon"]["runCoordinator"]
     assert queue["type"] == "QueuedRunCoordinator"
     assert queue["config"]["queuedRunCoordinator"]["maxConcurrentRuns"] >= 1
+    assert queue["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"] == _repository_run_limits()
+
+
+def _repository_run_limits() -> list[dict]:
+    """The tag limits of the repository's dagster.yaml: every deployment's run queue carries them."""
+    return _yaml("dagster.yaml")["concurrency"]["runs"]["tag_concurrency_limits"]
 
 
 def test_ecs_readme_dagster_yaml_is_valid_launcher_config():
@@ -237,6 +243,7 @@ def test_ecs_readme_dagster_yaml_is_valid_launcher_config():
     instance = next(b for b in blocks if isinstance(b, dict) and "run_launcher" in b)
     launcher = instance["run_launcher"]
     assert launcher["class"] == "EcsRunLauncher" and launcher["module"] == "dagster_aws.ecs"
+    assert instance["run_coordinator"]["config"]["tag_concurrency_limits"] == _repository_run_limits()
 
     ecs = pytest.importorskip("dagster_aws.ecs")
     fields = ecs.EcsRunLauncher.config_type()  # the launcher's documented config fields (name -> Field)
