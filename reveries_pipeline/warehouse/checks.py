@@ -55,7 +55,7 @@ def evaluate_checks(
     for table in RECONCILED:
         yield reconciliation(wh_conn, None, table, live_rows[table], source_rows[table])
     for fact in FACT_TABLES:
-        yield orphan_keys(wh_conn, fact, since_record_ids[fact])
+        yield orphan_keys(wh_conn, fact)
         if since_record_ids[fact] == 0:  # the fact was empty: the loader recomputed `_current` whole
             yield _recomputed_whole(fact)
         else:
@@ -140,33 +140,30 @@ def _wrote_since(conn, fact: str, since_record_id: int) -> bool:
     return conn.execute(query, (since_record_id,)).fetchone()[0]
 
 
-def _has_all_foreign_keys(conn, fact: str) -> bool:
+def _enforced_by_foreign_keys(conn, fact: str) -> bool:
+    """Whether every reference of the fact has its foreign-key constraint, validated: PostgreSQL then
+    holds every row to it (those inserted with the constraint in place were checked by its trigger,
+    those inserted while the loader had it dropped when it was re-added)."""
     expected = sum(1 for fk in FOREIGN_KEYS if fk.table == fact)
-    present = _count(
+    validated = _count(
         conn,
-        sql.SQL("SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass({}) AND contype = 'f'").format(
-            sql.Literal(fact)
-        ),
+        sql.SQL(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass({}) AND contype = 'f' AND convalidated"
+        ).format(sql.Literal(fact)),
     )
-    return present >= expected
+    return validated >= expected
 
 
-def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
+def orphan_keys(conn, fact: str) -> AssetCheckResult:
     """Fact rows whose keys miss their dimension, in one pass per fact.
 
-    While the fact table has all its foreign-key constraints, PostgreSQL already guards the rows that
-    were there, so only the rows this load added (after `since_record_id`) are checked. Without them
-    (a warehouse built without constraints, or one dropped by hand) the whole table is swept.
-    """
-    if not _has_all_foreign_keys(conn, fact):
-        since_record_id = 0
+    While the fact table has all its foreign-key constraints, validated, PostgreSQL already guarantees
+    there are none, and nothing is read (an initial load of 48 M rows would otherwise sweep them all
+    again). Without them (a warehouse built without constraints, one dropped by hand, or one added
+    NOT VALID) the whole table is swept."""
     fks = [(fk.column, fk.references, fk.referenced_column) for fk in FOREIGN_KEYS if fk.table == fact]
-    # Nothing new: no orphans in scope, without a plan that hashes whole dimensions for zero rows.
-    row = (
-        [0] * len(fks)
-        if not _wrote_since(conn, fact, since_record_id)
-        else _orphan_counts(conn, fact, fks, since_record_id)
-    )
+    enforced = _enforced_by_foreign_keys(conn, fact)
+    row = [0] * len(fks) if enforced else _orphan_counts(conn, fact, fks)
     orphans = {f"{column} -> {dim}": n for (column, dim, _), n in zip(fks, row, strict=True) if n}
     return AssetCheckResult(
         asset_key=warehouse_key(fact),
@@ -175,13 +172,13 @@ def orphan_keys(conn, fact: str, since_record_id: int = 0) -> AssetCheckResult:
         severity=AssetCheckSeverity.ERROR,
         metadata={
             "orphans": MetadataValue.json(orphans),
-            "scope": MetadataValue.text("whole table" if since_record_id == 0 else f"record ids > {since_record_id}"),
+            "scope": MetadataValue.text("none: enforced by validated foreign keys" if enforced else "whole table"),
         },
     )
 
 
-def _orphan_counts(conn, fact: str, fks: list[tuple[str, str, str]], since_record_id: int) -> tuple[int, ...]:
-    """Per foreign key, the fact rows above `since_record_id` whose key has no dimension row."""
+def _orphan_counts(conn, fact: str, fks: list[tuple[str, str, str]]) -> tuple[int, ...]:
+    """Per foreign key, the fact rows whose key has no dimension row."""
     counts = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE f.{c} IS NOT NULL AND {a}.{dc} IS NULL)").format(
             c=sql.Identifier(column), a=sql.Identifier(f"d{i}"), dc=sql.Identifier(dim_column)
@@ -195,10 +192,7 @@ def _orphan_counts(conn, fact: str, fks: list[tuple[str, str, str]], since_recor
         for i, (column, dim, dim_column) in enumerate(fks)
     )
     return conn.execute(
-        sql.SQL("SELECT {counts} FROM {fact} f {joins} WHERE f.{rid} > %s").format(
-            counts=counts, fact=sql.Identifier(fact), joins=joins, rid=sql.Identifier(RECORD_ID[fact])
-        ),
-        (since_record_id,),
+        sql.SQL("SELECT {counts} FROM {fact} f {joins}").format(counts=counts, fact=sql.Identifier(fact), joins=joins)
     ).fetchone()
 
 

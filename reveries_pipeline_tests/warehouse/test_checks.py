@@ -66,7 +66,11 @@ def test_orphan_check_sweeps_a_fact_whose_foreign_keys_were_dropped_and_counts_e
     pipeline.etl()
     pipeline.warehouse(
         "ALTER TABLE fact_payment DROP CONSTRAINT fact_payment_currency_id_fkey;"
-        " ALTER TABLE fact_payment DROP CONSTRAINT fact_payment_payment_type_id_fkey"
+        " ALTER TABLE fact_payment DROP CONSTRAINT fact_payment_payment_type_id_fkey;"
+        # present but NOT VALID: the rows before it were never checked against it
+        " ALTER TABLE fact_sales_order DROP CONSTRAINT fact_sales_order_design_id_fkey;"
+        " ALTER TABLE fact_sales_order ADD CONSTRAINT fact_sales_order_design_id_fkey"
+        " FOREIGN KEY (design_id) REFERENCES dim_design (design_id) NOT VALID"
     )
     (top,) = pipeline.warehouse("SELECT max(payment_id) FROM fact_payment")[0]
     _copy_row(pipeline, "fact_payment", {"payment_id": top + 1, "currency_id": 999_991})
@@ -80,10 +84,11 @@ def test_orphan_check_sweeps_a_fact_whose_foreign_keys_were_dropped_and_counts_e
         "currency_id -> dim_currency": 2,
         "payment_type_id -> dim_payment_type": 1,
     }
-    assert check.metadata["scope"].value == "whole table"  # not only this load's rows: the guard is gone
-    for fact in set(FACT_TABLES) - {"fact_payment"}:  # constraints intact: only this load's rows
-        other = evaluations[(f"warehouse/{fact}", "no_orphan_keys")]
-        assert other.passed and other.metadata["scope"].value.startswith("record ids > ")
+    assert check.metadata["scope"].value == "whole table"  # the guard is gone: every row is swept
+    not_valid = evaluations[("warehouse/fact_sales_order", "no_orphan_keys")]
+    assert not_valid.passed and not_valid.metadata["scope"].value == "whole table"
+    intact = evaluations[("warehouse/fact_purchase_order", "no_orphan_keys")]  # PostgreSQL guarantees it
+    assert intact.passed and intact.metadata["scope"].value == "none: enforced by validated foreign keys"
 
 
 def test_current_table_check_fails_when_a_current_row_is_not_the_newest_version(pipeline):
