@@ -103,7 +103,7 @@ def _apply(conn: psycopg.Connection, table: str, batches: Sequence[BatchRows], l
         since = reporting.high_water(conn, table) if table in FACT_TABLES else 0
         inserted = _write_rows(conn, table, with_rows, columns, lock_timeout_s)
         result.rows_loaded, result.kept_foreign_keys_because = inserted.rows, inserted.kept_foreign_keys_because
-        _fold_into_reporting(conn, table, since)
+        _fold_into_reporting(conn, table, since, lock_timeout_s)
     ledger.record_batches(conn, table, [(batch.key, batch.height) for batch in todo])
     result.batches_applied = [batch.key for batch in todo]
     return result
@@ -123,10 +123,10 @@ def _opened(store: ObjectStore, keys: list[str]) -> Iterator[list[ObjectBatch]]:
         ) from scrubbed_exception(exc)
 
 
-def _fold_into_reporting(conn: psycopg.Connection, table: str, since_record_id: int) -> None:
+def _fold_into_reporting(conn: psycopg.Connection, table: str, since_record_id: int, lock_timeout_s: float) -> None:
     """Keep the current tables and pre-aggregates in step with what was just written (same transaction)."""
     if table in FACT_TABLES:
-        reporting.after_fact_load(conn, table, since_record_id)
+        reporting.after_fact_load(conn, table, since_record_id, lock_timeout_s)
     elif table == DELETED_ROWS.name:
         reporting.after_marker_load(conn)
 

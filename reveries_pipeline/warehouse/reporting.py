@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from reveries_pipeline.catalog import DELETED_ROWS, FACT_TABLES, STAR_TABLES
+from reveries_pipeline.warehouse.bulk_indexes import fill_with_indexes_rebuilt
 
 REPORTING_CURRENCIES: tuple[str, ...] = ("GBP", "EUR", "USD")  # GBP first: the company reports in it
 
@@ -81,11 +82,11 @@ def high_water(conn: psycopg.Connection, fact: str) -> int:
     ).fetchone()[0]
 
 
-def after_fact_load(conn: psycopg.Connection, fact: str, since_record_id: int) -> None:
+def after_fact_load(conn: psycopg.Connection, fact: str, since_record_id: int, lock_timeout_s: float) -> None:
     """Fold the versions written above `since_record_id` into `_current` and the pre-aggregates."""
     _settings(conn)
     if since_record_id == 0:  # the table was empty: recompute whole (faster than by difference)
-        _recompute_fact(conn, fact)
+        _recompute_fact(conn, fact, lock_timeout_s)
         return
     _refresh_ids(conn, fact, ids_written_since(fact, since_record_id))
 
@@ -153,10 +154,16 @@ def _settings(conn: psycopg.Connection) -> None:
         conn.execute("SELECT set_config(%s, %s, true)", (name, value))
 
 
-def _recompute_fact(conn: psycopg.Connection, fact: str) -> None:
+def _recompute_fact(conn: psycopg.Connection, fact: str, lock_timeout_s: float | None = None) -> None:
+    """`_current` and the pre-aggregates of `fact` rebuilt from its history; with a lock timeout, the
+    current table's indexes are built once after it is filled (bulk_indexes.py)."""
     current = sql.Identifier(f"{fact}_current")
     conn.execute(sql.SQL("DELETE FROM {}").format(current))
-    conn.execute(sql.SQL("INSERT INTO {} {}").format(current, newest_versions(fact, restrict=sql.SQL(""))))
+    fill = sql.SQL("INSERT INTO {} {}").format(current, newest_versions(fact, restrict=sql.SQL("")))
+    if lock_timeout_s is None:
+        conn.execute(fill)
+    else:
+        fill_with_indexes_rebuilt(conn, f"{fact}_current", lambda: conn.execute(fill), lock_timeout_s)
     for aggregate in _of(fact):
         conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(aggregate.table)))
     _fold(conn, fact, current, signed=False)
