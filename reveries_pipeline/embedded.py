@@ -67,6 +67,7 @@ def embedded_server(pgdata: str):
     if rules_changed:
         _reload_config(server)
     _ensure_logical_wal(server)
+    _ensure_bulk_load_checkpoints(server)
     _ensure_private_socket(server, runtime_dir)
     return server
 
@@ -182,6 +183,24 @@ def _ensure_logical_wal(server) -> None:
     log.info("restarting the embedded PostgreSQL once to turn on wal_level=logical")
     server.stop()
     server.ensure_postgres_running()
+
+
+# PostgreSQL's default max_wal_size (1 GB) makes an initial load or a rebuild checkpoint every ~20 s,
+# and every page written after a checkpoint goes to the WAL whole again: up to this much WAL between
+# checkpoints (checkpoint_timeout still starts one every 5 minutes) on the embedded default.
+BULK_LOAD_MAX_WAL_SIZE = "4GB"
+
+
+def _ensure_bulk_load_checkpoints(server) -> None:
+    """max_wal_size is reloaded, not restarted: set once per data directory."""
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        (enough,) = conn.execute(
+            "SELECT pg_size_bytes(current_setting('max_wal_size')) >= pg_size_bytes(%s)", (BULK_LOAD_MAX_WAL_SIZE,)
+        ).fetchone()
+        if enough:
+            return
+        conn.execute(sql.SQL("ALTER SYSTEM SET max_wal_size = {}").format(sql.Literal(BULK_LOAD_MAX_WAL_SIZE)))
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def ensure_database(admin_uri: str, name: str) -> None:

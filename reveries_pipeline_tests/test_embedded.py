@@ -133,6 +133,13 @@ def test_only_the_dagster_database_trades_commit_durability_for_speed(pg_server,
         assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
 
 
+def test_an_initial_load_checkpoints_at_most_every_4_gb_of_wal_not_every_1_gb(pg_server):
+    from reveries_pipeline.embedded import embedded_dsn
+
+    with psycopg.connect(embedded_dsn("postgres", Path(pg_server.pgdata))) as conn:
+        assert conn.execute("SHOW max_wal_size").fetchone()[0] == "4GB"  # PostgreSQL's default is 1GB
+
+
 def _role_settings(admin_dsn: str, role: str) -> list:
     with psycopg.connect(admin_dsn) as conn:
         return conn.execute(
