@@ -48,10 +48,21 @@ class HoldBack:
     released_from: dict[str, str | None] = field(default_factory=dict)
 
 
-def _unresolved(column: str, dim: str, known: dict[str, pl.Series]) -> pl.Expr:
+# Fewer rows than one in this many known keys are looked up by binary search in the sorted keys
+# rather than by `is_in`, which hashes every key first (15.8 M transactions at scale 1000: ~0.2 s
+# for the 500 payments of an incremental pass).
+_SEARCH_BELOW = 16
+
+
+def _unresolved(column: str, dim: str, known: dict[str, pl.Series], rows: int) -> pl.Expr:
+    """True where the row's `column` value is not among the keys `dim` has emitted."""
     keys = known.get(dim)
     if keys is None or keys.len() == 0:
         return pl.repeat(True, pl.len())  # every row (a column, never a scalar: see hold_back)
+    if rows * _SEARCH_BELOW < keys.len() and keys.is_sorted():
+        sorted_keys = pl.lit(keys)
+        position = sorted_keys.search_sorted(pl.col(column)).clip(upper_bound=keys.len() - 1)
+        return ~(sorted_keys.gather(position) == pl.col(column))
     return ~pl.col(column).is_in(keys.implode())
 
 
@@ -59,7 +70,9 @@ def _missing_keys(fact: str, held: pl.DataFrame, known: dict[str, pl.Series]) ->
     natural_id = PRIMARY_KEYS[fact][0]
     found: dict[str, list[int]] = {}
     for column, dim in DIMENSION_REFERENCES[fact]:
-        orphans = held.filter(_unresolved(column, dim, known)).group_by(column).agg(pl.col(natural_id).unique())
+        orphans = (
+            held.filter(_unresolved(column, dim, known, held.height)).group_by(column).agg(pl.col(natural_id).unique())
+        )
         for value, ids in orphans.sort(column).iter_rows():
             found[f"{column} {value} ({dim})"] = sorted(ids)
     return found
@@ -103,7 +116,10 @@ def hold_back(
     # a mask, not a column: adding a column to the (many-chunked) candidates would copy every row,
     # while filtering them by a mask that keeps every row copies none
     references = DIMENSION_REFERENCES[fact]
-    unresolved = candidates.select(pl.any_horizontal([_unresolved(c, d, known) for c, d in references])).to_series()
+    rows = candidates.height
+    unresolved = candidates.select(
+        pl.any_horizontal([_unresolved(c, d, known, rows) for c, d in references])
+    ).to_series()
     ready = candidates.filter(~unresolved)
     still = candidates.filter(unresolved).select(held_schema(fact).names())
     del candidates

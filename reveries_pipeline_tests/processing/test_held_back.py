@@ -3,6 +3,9 @@ held facts follow once the dimension arrives. Real totesys, buckets and warehous
 
 from __future__ import annotations
 
+import polars as pl
+
+from reveries_pipeline.processing import held
 from reveries_pipeline_tests.pipeline_harness import check_results
 
 
@@ -50,3 +53,17 @@ def test_facts_of_a_rejected_staff_member_wait_while_everything_else_loads(pipel
         "SELECT sales_order_id, last_updated_date, last_updated_time FROM fact_sales_order ORDER BY 1"
     ) == pipeline.source("SELECT sales_order_id, last_updated::date, last_updated::time FROM sales_order ORDER BY 1")
     assert check_results(result)[("processed/fact_sales_order", "no_held_back_facts")].passed
+
+
+def test_a_few_rows_are_matched_by_binary_search_exactly_as_by_hashing_every_key():
+    """An incremental pass looks up its few fact rows in millions of sorted keys without hashing them
+    all: the same answer, nulls included."""
+    known = {"dim_transaction": pl.Series(range(1, 2_000, 2), dtype=pl.Int32)}  # odd keys only
+    facts = pl.DataFrame({"transaction_id": [1, 2, 3, 1_999, 2_001, 0, None]}, schema={"transaction_id": pl.Int32})
+
+    def unresolved(rows: int) -> list:
+        expression = held._unresolved("transaction_id", "dim_transaction", known, rows)
+        return facts.select(expression).to_series().to_list()
+
+    searched, hashed = unresolved(rows=facts.height), unresolved(rows=10**9)
+    assert searched == hashed == [False, True, False, False, True, True, None]
