@@ -84,8 +84,9 @@ def test_a_pass_split_into_key_ranges_emits_what_one_pass_emits(pipeline, make_b
     assert not check_results(split_run)[held].passed and not check_results(whole_run)[held].passed
 
 
-@LOCAL
+@pytest.mark.parametrize("bucket_kind", ["local", "s3"], indirect=True)
 def test_a_split_dimension_comes_out_sorted_by_key(pipeline):
+    """On S3 each large raw batch is read from a local copy kept for the whole pass."""
     pipeline.ingest()
     pipeline.process(run_config=IN_RANGES_OF_40)
     transactions = read_all_batches(pipeline.processed, "dim_transaction").get_column("transaction_id")
