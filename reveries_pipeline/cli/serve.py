@@ -11,25 +11,39 @@ from pathlib import Path
 import click
 
 from reveries_pipeline.cli.output import console
+from reveries_pipeline.config import REVERIES_HOME, reveries_home
 from reveries_pipeline.endpoints import resolve_endpoints
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
-def dev(dagster_args: tuple[str, ...]) -> None:
-    """Start the embedded default and `dagster dev` (UI on http://localhost:3000), schedule and sensors on.
+@click.argument("dg_args", nargs=-1, type=click.UNPROCESSED)
+def dev(dg_args: tuple[str, ...]) -> None:
+    """Start the embedded default and `dg dev` (UI on http://localhost:3000), schedule and sensors on.
 
-    Extra arguments go to `dagster dev`."""
+    Extra arguments go to `dg dev`."""
     from reveries_pipeline.dagster_instance import use_project_instance
     from reveries_pipeline.embedded import start_embedded_default
 
     use_project_instance(resolve_endpoints())
     start_embedded_default()  # keep the server alive for the life of this process
-    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), *dagster_args]
-    console.print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; starting: dagster dev")
-    sys.exit(subprocess.call(cmd))  # noqa: S603 - fixed argv, no shell
+    home = os.environ["DAGSTER_HOME"]
+    # The servers run in DAGSTER_HOME (below): the embedded default must stay this folder's .reveries.
+    os.environ[REVERIES_HOME] = str(reveries_home())
+    console.print(f"DAGSTER_HOME={home}; starting: dg dev")
+    sys.exit(subprocess.call(dg_dev_command(dg_args), cwd=home))  # noqa: S603 - fixed argv, no shell
+
+
+def dg_dev_command(dg_args: tuple[str, ...]) -> list[str]:
+    """`dg dev` on the project's workspace.yaml, with this interpreter's dg.
+
+    It runs in DAGSTER_HOME, not in the project folder: there Dagster would see the project's own
+    dagster.yaml beside a DAGSTER_HOME pointing elsewhere and warn that it is ignored (that home's
+    dagster.yaml already holds the same settings plus PostgreSQL storage). Given a workspace file,
+    `dg dev` starts the servers from where it is run instead of changing into the project."""
+    workspace = PROJECT_ROOT / "workspace.yaml"
+    return [sys.executable, "-m", "dagster_dg_cli.cli", "dev", "--workspace", str(workspace), *dg_args]
 
 
 @click.command()

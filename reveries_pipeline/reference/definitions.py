@@ -10,9 +10,9 @@ from dagster import (
     ScheduleEvaluationContext,
     SkipReason,
     schedule,
-    with_source_code_references,
 )
 
+from reveries_pipeline.code_links import with_code_links
 from reveries_pipeline.jobs import fx_rates_job
 from reveries_pipeline.reference import ecb
 from reveries_pipeline.reference.assets import FxRatesSource, fx_rates
@@ -39,4 +39,4 @@ def fx_rates_schedule(context: ScheduleEvaluationContext, fx_rates_source: FxRat
     return RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
 
 
-defs = Definitions(assets=with_source_code_references([fx_rates]), jobs=[fx_rates_job], schedules=[fx_rates_schedule])
+defs = Definitions(assets=with_code_links([fx_rates]), jobs=[fx_rates_job], schedules=[fx_rates_schedule])
