@@ -5,9 +5,10 @@ PROCESSED_BUCKET_URL); whatever is unset is served by the embedded default under
 command asks endpoints.resolve_endpoints() for them.
 
 One module per command group: totesys.py, pipeline.py (run, rebuild), demo.py, lake.py (resnapshot,
-quarantine), warehouse.py, serve.py (dev, dashboard, embedded). What they print is in output.py, how
-they ask before changing things in confirm.py, and how they run jobs in job_runs.py. Commands import
-Dagster only when they run, so `reveries --help` and the light commands stay quick.
+quarantine), warehouse.py, serve.py (dev, dashboard, embedded), shell_env.py (env: exports for `dg`).
+What they print is in output.py, how they ask before changing things in confirm.py, and how they run
+jobs in job_runs.py. Commands import Dagster only when they run, so `reveries --help` and the light
+commands stay quick.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from reveries_pipeline.cli.demo import demo
 from reveries_pipeline.cli.lake import quarantine, resnapshot
 from reveries_pipeline.cli.pipeline import rebuild, run
 from reveries_pipeline.cli.serve import dashboard, dev, embedded
+from reveries_pipeline.cli.shell_env import shell_env
 from reveries_pipeline.cli.totesys import totesys
 from reveries_pipeline.cli.warehouse import warehouse
 from reveries_pipeline.endpoints import ConfigurationError
@@ -55,7 +57,7 @@ def main() -> None:
     """
 
 
-for command in (dashboard, demo, dev, embedded, quarantine, rebuild, resnapshot, run, totesys, warehouse):
+for command in (dashboard, demo, dev, embedded, quarantine, rebuild, resnapshot, run, shell_env, totesys, warehouse):
     main.add_command(command)
 
 __all__ = ["main"]
