@@ -30,6 +30,7 @@ SUBCOMMANDS = [
     ["warehouse"],
     ["warehouse", "dashboard-role"],
     ["embedded"],
+    ["env"],
     ["quarantine"],
 ]
 

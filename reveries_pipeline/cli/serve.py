@@ -32,7 +32,18 @@ def dev(dg_args: tuple[str, ...]) -> None:
     # The servers run in DAGSTER_HOME (below): the embedded default must stay this folder's .reveries.
     os.environ[REVERIES_HOME] = str(reveries_home())
     console.print(f"DAGSTER_HOME={home}; starting: dg dev")
-    sys.exit(subprocess.call(dg_dev_command(dg_args), cwd=home))  # noqa: S603 - fixed argv, no shell
+    sys.exit(run_until_it_exits(dg_dev_command(dg_args), cwd=home))
+
+
+def run_until_it_exits(command: list[str], cwd: str) -> int:
+    """Run `command` and return its exit code. Ctrl-C reaches the whole process group: the child stops
+    its servers itself, and this process waits for it, so the embedded server it holds outlives them."""
+    child = subprocess.Popen(command, cwd=cwd)  # noqa: S603 - fixed argv, no shell
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def dg_dev_command(dg_args: tuple[str, ...]) -> list[str]:
