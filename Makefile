@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install requirements dev-setup demo test test-faults test-hostile mutations dev lint format gates run-checks dashboard bench bench-scale1000 bench-fixed-cost bench-latency clean
+.PHONY: help install requirements dev-setup demo test test-faults test-hostile mutations dev lint format gates check-defs run-checks dashboard bench bench-scale1000 bench-fixed-cost bench-latency clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ test-hostile: $(STAMP)  ## only the hostile-input suite (bad source values, DSNs
 mutations: $(STAMP)  ## each registered mutation of a check or figure must fail its test (docs/testing.md)
 	$(BIN)/python -m reveries_pipeline_tests.mutations
 
-dev: $(STAMP)  ## embedded default + dagster dev, schedule and sensors on
+dev: $(STAMP)  ## embedded default + dg dev, schedule and sensors on
 	$(BIN)/reveries dev
 
 dashboard: $(STAMP)  ## the live sales dashboard over the warehouse
@@ -60,7 +60,10 @@ gates: $(STAMP)  ## the offline quality gates (.ci/run runs them before make tes
 	$(BIN)/ruff format --check reveries_pipeline reveries_pipeline_tests benchmarks
 	$(BIN)/bandit -q -r reveries_pipeline -c pyproject.toml
 
-run-checks: gates  ## quality gates: the offline ones, coverage >= 90%, pip-audit
+check-defs: $(STAMP)  ## dg check defs: the code location loads (assets, checks, jobs, schedules, sensors, resources)
+	$(BIN)/dg check defs
+
+run-checks: gates check-defs  ## quality gates: the offline ones, dg check defs, coverage >= 90%, pip-audit
 	$(BIN)/pytest -q -n auto --cov=reveries_pipeline --cov-report=term --cov-fail-under=90
 	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --strict  # what ships; needs PyPI's vulnerability API: fails (never passes silently) offline
 

@@ -169,11 +169,17 @@ def test_deploy_workflow():
     assert {"opened", "synchronize", "closed"} <= set(on["pull_request"]["types"])
     uses = [s.get("uses", "") for s in _steps(wf)]
     assert any(u.startswith("dagster-io/dagster-cloud-action/") for u in uses)
-    ci_init = [s for s in _steps(wf) if "/ci-init@" in s.get("uses", "")]
+    # the dg deploy session (`dg plus deploy start`), never the deprecated `dagster-cloud ci check/deploy`
+    ci_init = [s for s in _steps(wf) if "/dg-deploy-init@" in s.get("uses", "")]
     assert ci_init and ci_init[0]["with"]["deployment"] == "prod"
     commands = [s.get("with", {}).get("command", "") for s in _steps(wf)]
-    assert any(c.startswith("ci deploy") for c in commands)
-    assert any("--location-name=reveries" in c for c in commands)
+    assert any(c.startswith("plus deploy finish") for c in commands)
+    assert any(c.startswith("plus deploy set-build-output") and "--location-name=reveries" in c for c in commands)
+    assert not any(c.startswith(("ci check", "ci init", "ci deploy", "ci set-build-output")) for c in commands)
+    # dg reads the chosen deployment's build.yaml and container_context.yaml, laid out before the session
+    runs = [s.get("run", "") for s in _steps(wf)]
+    select = next(i for i, r in enumerate(runs) if 'select_config.py "$DAGSTER_CLOUD_YAML_PATH"' in r)
+    assert select < next(i for i, s in enumerate(_steps(wf)) if "/dg-deploy-init@" in s.get("uses", ""))
 
     # a pull request deploys with the branch configuration and the branch AWS role, never prod's
     yaml_path = wf["env"]["DAGSTER_CLOUD_YAML_PATH"]
