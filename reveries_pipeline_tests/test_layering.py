@@ -26,6 +26,7 @@ SHARED = (
     "lake",
     "resources",
     "io_managers",
+    "code_links",
 )
 ASSEMBLY = ("operations", "environment", "dagster_instance", "definitions", "cli")
 
