@@ -31,7 +31,7 @@ def dev(dg_args: tuple[str, ...]) -> None:
     home = os.environ["DAGSTER_HOME"]
     # The servers run in DAGSTER_HOME (below): the embedded default must stay this folder's .reveries.
     os.environ[REVERIES_HOME] = str(reveries_home())
-    console.print(f"DAGSTER_HOME={home}; starting: dg dev")
+    console.print(f"DAGSTER_HOME={home}; starting: dg dev", soft_wrap=True)  # a long path stays one line
     sys.exit(run_until_it_exits(dg_dev_command(dg_args), cwd=home))
 
 

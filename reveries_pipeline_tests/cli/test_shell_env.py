@@ -8,7 +8,6 @@ from click.testing import CliRunner
 from dagster import DagsterInstance
 
 from reveries_pipeline.cli import main
-from reveries_pipeline.embedded import embedded_server
 
 
 def exports(output: str) -> dict[str, str]:
@@ -29,17 +28,14 @@ def test_exports_the_project_instance_and_never_a_configured_pg_url(tmp_path):
 
 
 def test_on_the_embedded_default_the_exports_reach_its_postgresql_instance(tmp_path, monkeypatch):
+    # The command starts the embedded server; this process holds it until it exits (as reveries dev does).
     env = {"REVERIES_HOME": str(tmp_path), "DAGSTER_HOME": None, "DAGSTER_PG_URL": None}
     result = CliRunner().invoke(main, ["env"], env=env)
-    server = embedded_server(str(tmp_path / "pg"))  # started by the command, still held by this process
-    try:
-        assert result.exit_code == 0, result.output
-        exported = exports(result.output)
-        assert exported["DAGSTER_PG_URL"].startswith("postgresql+psycopg2://postgres:@/dagster?host=")
-        for name, value in exported.items():
-            monkeypatch.setenv(name, value)
-        with DagsterInstance.get() as instance:
-            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-            assert instance.get_runs(limit=1) == []
-    finally:
-        server.stop()
+    assert result.exit_code == 0, result.output
+    exported = exports(result.output)
+    assert exported["DAGSTER_PG_URL"].startswith("postgresql+psycopg2://postgres:@/dagster?host=")
+    for name, value in exported.items():
+        monkeypatch.setenv(name, value)
+    with DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert instance.get_runs(limit=1) == []
