@@ -166,7 +166,10 @@ def describe_source_table(conn: psycopg.Connection, table: str) -> SourceTable:
     """The table's columns and key. Locks the table's definition for the rest of the transaction (as
     the COPY would), so a concurrent ALTER TABLE waits instead of changing it between this and the COPY."""
     if conn.execute("SELECT to_regclass(quote_ident(%s))", (table,)).fetchone()[0] is None:
-        raise LookupError(f"source table {table!r} does not exist in the totesys database")
+        raise LookupError(
+            f"source table {table!r} does not exist in the totesys database: check TOTESYS_DSN, or, on the "
+            "embedded default (which starts empty), fill it with generated data: .venv/bin/reveries totesys seed"
+        )
     conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS SHARE MODE").format(sql.Identifier(table)))
     columns = _read_columns(conn, table)
     pk = conn.execute(
