@@ -43,6 +43,7 @@ from reveries_pipeline.ingestion.batch_metadata import batch_metadata
 from reveries_pipeline.ingestion.capture_mode import TotesysCapture
 from reveries_pipeline.ingestion.change_capture import CaptureResult, CaptureWindow, capture_changes
 from reveries_pipeline.ingestion.checkpoints import CheckpointStore
+from reveries_pipeline.ingestion.embedded_source import fill_an_empty_embedded_totesys
 from reveries_pipeline.ingestion.failures import (
     TableFailure,
     classify_failure,
@@ -139,6 +140,12 @@ def raw_totesys_tables(
 ):
     for path in sweep_stale_spools():
         context.log.info(f"removed the spool of an ingestion run that is gone: {path}")
+    if filled := fill_an_empty_embedded_totesys(totesys):
+        context.log.warning(
+            f"the embedded totesys had no tables: filled it with {filled} rows of generated data of the real "
+            "database's shape (another size: .venv/bin/reveries totesys seed --scale 10; a real source: set "
+            "TOTESYS_DSN)"
+        )
     selected = _largest_first(t for t in SOURCE_TABLE_NAMES if t in context.selected_output_names)
     checkpoints = CheckpointStore(ingestion_lake)
     with spool_directory() as spool_dir:
