@@ -24,7 +24,7 @@ def fill_an_empty_embedded_totesys(totesys: PostgresResource, scale: float = FIR
     was not the embedded default, or not empty)."""
     if totesys.dsn or totesys.embedded_database != EMBEDDED_TOTESYS:
         return 0
-    return fill_if_empty(totesys.conninfo(), scale)
+    return fill_if_empty(totesys.conninfo, scale)
 
 
 def fill_if_empty(conninfo: str, scale: float) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from reveries_pipeline.ingestion.embedded_source import fill_an_empty_embedded_totesys, fill_if_empty
-from reveries_pipeline.resources import PostgresResource
+from reveries_pipeline.resources import PostgresResource, postgres
 
 
 def _tables(dsn: str) -> bool:
@@ -36,3 +36,13 @@ def test_a_source_set_by_dsn_is_never_written_even_when_empty(make_database):
     dsn = make_database("totesys")
     assert fill_an_empty_embedded_totesys(PostgresResource(dsn=dsn)) == 0
     assert not _tables(dsn)  # still without tables
+
+
+def test_the_embedded_default_totesys_is_filled_through_its_resource(make_database, monkeypatch):
+    dsn = make_database("totesys")
+    # the embedded default's database, served by the test server instead of this folder's .reveries
+    monkeypatch.setattr(postgres, "database_conninfo", lambda _dsn, _variable, database: dsn)
+
+    written = fill_an_empty_embedded_totesys(PostgresResource(embedded_database="totesys"), scale=0.05)
+
+    assert written > 0 and _tables(dsn)
