@@ -43,7 +43,9 @@ def start_and_stop_dev(reveries_home: Path, log: Path, timeout: float = 150) -> 
             assert time.monotonic() < deadline, f"reveries dev did not start in {timeout} s:\n{log.read_text()}"
             time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal reaches the whole group
-        proc.wait(timeout=60)
+        # quiet, it stops within a second; once, under a full parallel suite plus other work on the
+        # machine, dg dev took over 60 s to exit after its daemon had shut down
+        proc.wait(timeout=timeout)
     finally:
         with contextlib.suppress(ProcessLookupError):  # nothing of the group may outlive the test
             os.killpg(proc.pid, signal.SIGKILL)
