@@ -24,6 +24,10 @@ STARTED = ("Serving dagster-webserver", "Instance is configured with the followi
 FIRST_START_ONLY = "No cursor for event type"
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_and_stop_dev(reveries_home: Path, log: Path, timeout: float = 150) -> str:
     """Run `reveries dev` until both servers are up, then Ctrl-C it; return what it printed."""
     env = subprocess_env(REVERIES_HOME=str(reveries_home), NO_COLOR="1")
@@ -35,6 +39,9 @@ def start_and_stop_dev(reveries_home: Path, log: Path, timeout: float = 150) -> 
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: Ctrl-C reaches dg dev and its servers
+            # as at a terminal: a suite started in the background (nohup, `&` in a script) ignores
+            # SIGINT, and a Python started that way ignores Ctrl-C too
+            preexec_fn=_interruptible,  # noqa: PLW1509 - only resets a signal disposition
         )
     try:
         deadline = time.monotonic() + timeout
