@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,12 @@ STARTED = ("Serving dagster-webserver", "Instance is configured with the followi
 FIRST_START_ONLY = "No cursor for event type"
 
 
-def _interruptible() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def start_and_stop_dev(reveries_home: Path, log: Path, timeout: float = 150) -> str:
@@ -33,19 +38,18 @@ def start_and_stop_dev(reveries_home: Path, log: Path, timeout: float = 150) -> 
     env = subprocess_env(REVERIES_HOME=str(reveries_home), NO_COLOR="1")
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [REVERIES, "dev", "--port", str(free_port())],
+            [REVERIES, "dev", "--port", str(port := free_port())],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: Ctrl-C reaches dg dev and its servers
-            # as at a terminal: a suite started in the background (nohup, `&` in a script) ignores
-            # SIGINT, and a Python started that way ignores Ctrl-C too
-            preexec_fn=_interruptible,  # noqa: PLW1509 - only resets a signal disposition
         )
     try:
         deadline = time.monotonic() + timeout
-        while not all(line in log.read_text() for line in STARTED):
+        # the log lines come before the webserver handles signals: a Ctrl-C in between (a loaded
+        # machine) left dg dev waiting for it for good; once it answers, it is serving
+        while not (all(line in log.read_text() for line in STARTED) and _answers(port)):
             assert proc.poll() is None, f"reveries dev exited early:\n{log.read_text()}"
             assert time.monotonic() < deadline, f"reveries dev did not start in {timeout} s:\n{log.read_text()}"
             time.sleep(0.5)
