@@ -25,6 +25,10 @@ STARTED = ("Serving dagster-webserver", "Instance is configured with the followi
 FIRST_START_ONLY = "No cursor for event type"
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _answers(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:  # noqa: S310
@@ -44,6 +48,9 @@ def start_and_stop_dev(reveries_home: Path, log: Path, timeout: float = 150) -> 
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: Ctrl-C reaches dg dev and its servers
+            # as at a terminal: an ignored SIGINT is inherited (in-process Dagster runs of earlier
+            # tests in this worker can leave it ignored), and a Python started so ignores Ctrl-C
+            preexec_fn=_interruptible,  # noqa: PLW1509 - only resets a signal disposition
         )
     try:
         deadline = time.monotonic() + timeout
