@@ -31,6 +31,9 @@ def app(seeded, monkeypatch):
     # the app caches its DSN, pool and answers per process: start from nothing
     st.cache_resource.clear()
     st.cache_data.clear()
+    # as served (server.command): no magic, so no ast.parse in the script thread, which CPython 3.11.7
+    # can fail while another thread of this worker parses (gh-106905)
+    st.config.set_option("runner.magicEnabled", False)
     yield AppTest.from_file(str(server.APP), default_timeout=60)
     st.cache_resource.clear()
     assert opened, "the app opened its pool through psycopg_pool.ConnectionPool"
