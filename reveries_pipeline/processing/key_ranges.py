@@ -14,13 +14,14 @@ statistics don't give its keys' extent is read whole.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 import polars as pl
 
 from reveries_pipeline.lake.parquet import IntegerRange, ParquetBatch, opened_parquet_object
-from reveries_pipeline.processing.pending import PendingRaw, batch_columns, conformed_rows
+from reveries_pipeline.processing.pending import PendingRaw, conformed_row_groups
 from reveries_pipeline.processing.raw_schemas import PRIMARY_KEY, RAW_SCHEMAS, raw_frame
 from reveries_pipeline.processing.transforms import STATE_TABLES
 from reveries_pipeline.resources import ObjectStore
@@ -38,6 +39,7 @@ class KeyRangeReader:
     ingestion_lake: ObjectStore
     table: str
     batches: list[tuple[str, ParquetBatch]]  # (object key, opened batch), in batch order
+    key_statistics: list[list[IntegerRange | None]]  # per batch, per row group (ParquetBatch.integer_ranges)
     edges: list[int]
 
     @property
@@ -50,12 +52,10 @@ class KeyRangeReader:
         low = None if index == 0 else self.edges[index]
         high = None if index >= self.ranges - 1 else self.edges[index + 1]
         frames = []
-        for key, batch in self.batches:
-            groups = [i for i, found in enumerate(batch.integer_ranges(pk)) if _may_hold(found, low, high)]
-            for frame in batch.row_groups(batch_columns(self.table, batch), groups):
-                frames.append(
-                    conformed_rows(self.ingestion_lake, self.table, key, frame).filter(_in_range(pk, low, high))
-                )
+        for (key, batch), statistics in zip(self.batches, self.key_statistics, strict=True):
+            groups = [i for i, found in enumerate(statistics) if _may_hold(found, low, high)]
+            for rows in conformed_row_groups(self.ingestion_lake, self.table, key, batch, groups):
+                frames.append(rows.filter(_in_range(pk, low, high)))
         return pl.concat(frames, how="vertical") if frames else raw_frame(self.table, None)
 
 
@@ -78,28 +78,26 @@ def _in_range(pk: str, low: int | None, high: int | None) -> pl.Expr:
     return inside | key.is_null() if low is None else inside.fill_null(False)
 
 
-def range_edges(batches: list[ParquetBatch], table: str, rows_per_range: int) -> list[int]:
-    """Edges of ascending key ranges of about `rows_per_range` rows each, from the row groups' key
-    statistics (a row group of more rows counts as that many even slices of its keys; one without
-    statistics is read for every range). [] when no row group's statistics give its keys, or a key
-    is beyond the key's type (the table is then read whole: such a key is null once conformed, and
-    rejected)."""
-    pk = PRIMARY_KEY[table]
-    dtype = RAW_SCHEMAS[table][pk]
+def range_edges(groups: Iterable[tuple[IntegerRange | None, int]], table: str, rows_per_range: int) -> list[int]:
+    """Edges of ascending key ranges of about `rows_per_range` rows each, from each row group's key
+    statistics and rows (a row group of more rows counts as that many even slices of its keys; one
+    without statistics is read for every range). [] when no row group's statistics give its keys, or
+    a key is beyond the key's type (the table is then read whole: such a key is null once conformed,
+    and rejected)."""
+    dtype = RAW_SCHEMAS[table][PRIMARY_KEY[table]]
     smallest, largest = pl.select(dtype.min().alias("min"), dtype.max().alias("max")).row(0)
     slices: list[tuple[int, float]] = []  # (lowest key, rows) of each slice of a row group's keys
     highest = None
-    for batch in batches:
-        for found, rows in zip(batch.integer_ranges(pk), batch.row_group_rows(), strict=True):
-            if found is None:
-                continue  # read for every range
-            if found.low < smallest or found.high > largest:
-                return []
-            if rows > found.nulls:
-                pieces = max(1, min(-(-rows // rows_per_range), found.high - found.low + 1))
-                span = found.high + 1 - found.low
-                slices += [(found.low + span * piece // pieces, rows / pieces) for piece in range(pieces)]
-                highest = found.high if highest is None else max(highest, found.high)
+    for found, rows in groups:
+        if found is None:
+            continue  # read for every range
+        if found.low < smallest or found.high > largest:
+            return []
+        if rows > found.nulls:
+            pieces = max(1, min(-(-rows // rows_per_range), found.high - found.low + 1))
+            span = found.high + 1 - found.low
+            slices += [(found.low + span * piece // pieces, rows / pieces) for piece in range(pieces)]
+            highest = found.high if highest is None else max(highest, found.high)
     if highest is None:
         return []
     slices.sort()
@@ -123,7 +121,13 @@ def open_large_tables(pending: PendingRaw, rows_per_range: int, stack: ExitStack
         batches = [(o.key, stack.enter_context(opened_parquet_object(lake, o.key, o.size))) for o in objects]
         if sum(batch.height for _, batch in batches) <= rows_per_range:
             continue
-        edges = range_edges([batch for _, batch in batches], table, rows_per_range)
+        statistics = [batch.integer_ranges(PRIMARY_KEY[table]) for _, batch in batches]
+        groups = (
+            pair
+            for (_, b), found in zip(batches, statistics, strict=True)
+            for pair in zip(found, b.row_group_rows(), strict=True)
+        )
+        edges = range_edges(groups, table, rows_per_range)
         if len(edges) > 2:
-            readers[table] = KeyRangeReader(lake, table, batches, edges)
+            readers[table] = KeyRangeReader(lake, table, batches, statistics, edges)
     return readers

@@ -10,7 +10,7 @@ doesn't read is never decoded. Each batch is conformed before a table's batches 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -46,9 +46,14 @@ def conformed_rows(ingestion_lake: ObjectStore, table: str, key: str, frame: pl.
         raise ValueError(f"raw batch {key!r} in {ingestion_lake.url} can't be conformed: {exc}") from exc
 
 
-def batch_columns(table: str, batch: ParquetBatch) -> list[str]:
-    """Those of the columns conform.py reads that an opened batch has, in that order."""
-    return [c for c in conformed_columns(table) if c in batch.column_names]
+def conformed_row_groups(
+    ingestion_lake: ObjectStore, table: str, key: str, batch: ParquetBatch, indexes: Iterable[int] | None = None
+) -> Iterator[pl.DataFrame]:
+    """The opened raw batch's row groups (those at `indexes`, or all), each read with only the columns
+    conform.py reads and conformed: memory holds one row group at a time."""
+    columns = [c for c in conformed_columns(table) if c in batch.column_names]
+    for frame in batch.row_groups(columns, indexes):
+        yield conformed_rows(ingestion_lake, table, key, frame)
 
 
 class RawChanges(Mapping[str, pl.DataFrame]):
@@ -109,8 +114,8 @@ class PendingRaw:
         for table, objects in self.objects.items():
             for o in objects:
                 with opened_parquet_object(self.ingestion_lake, o.key, o.size) as batch:
-                    for frame in batch.row_groups(batch_columns(table, batch)):
-                        conformed_rows(self.ingestion_lake, table, o.key, frame)
+                    for _conformed in conformed_row_groups(self.ingestion_lake, table, o.key, batch):
+                        pass
 
 
 def read_pending_raw(ingestion_lake: ObjectStore, checkpoint: dict[str, str]) -> PendingRaw:
