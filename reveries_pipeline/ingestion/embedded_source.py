@@ -3,8 +3,8 @@ of the real database's shape, so a fresh clone's first run (`dg launch --assets 
 `reveries run`) has a source to read.
 
 Only the embedded default's own `totesys` database, and only while it has none of the source tables:
-a source set by TOTESYS_DSN is never written to. Two first runs at once fill it once (an advisory lock,
-then the check again).
+a source set by TOTESYS_DSN is never written to. Two first runs at once fill it once (the second
+waits on an advisory lock, then finds the tables).
 """
 
 from __future__ import annotations
@@ -29,14 +29,20 @@ def fill_an_empty_embedded_totesys(totesys: PostgresResource, scale: float = FIR
 
 def fill_if_empty(conninfo: str, scale: float) -> int:
     """Seed the database at `conninfo` at `scale` if it has none of the source tables; the rows written."""
-    with psycopg.connect(conninfo, autocommit=True) as guard:
-        guard.execute("SELECT pg_advisory_lock(hashtext(%s))", (_FILL_LOCK,))
-        (present,) = guard.execute(
-            "SELECT count(*) FROM unnest(%s::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NOT NULL",
-            (list(SOURCE_TABLE_NAMES),),
-        ).fetchone()
-        if present:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        if _has_source_tables(conn):  # every capture after the first: one catalog query, no lock
+            return 0
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (_FILL_LOCK,))
+        if _has_source_tables(conn):  # another first run filled it while this one waited
             return 0
         from reveries_pipeline.totesys.seed import seed_totesys  # the generator's imports: only when used
 
         return sum(seed_totesys(conninfo, scale=scale).values())
+
+
+def _has_source_tables(conn: psycopg.Connection) -> bool:
+    (present,) = conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NOT NULL",
+        (list(SOURCE_TABLE_NAMES),),
+    ).fetchone()
+    return present > 0
