@@ -30,10 +30,9 @@ class _Index:
 
 def fill_with_indexes_rebuilt(
     conn: psycopg.Connection, table: str, fill: Callable[[], object], lock_timeout_s: float
-) -> bool:
+) -> None:
     """Run `fill` (writes into `table`, emptied in this transaction) with the table's indexes dropped
-    and rebuilt after it; with them in place if the lock isn't granted. Returns whether they were
-    rebuilt."""
+    and rebuilt after it; with them in place if the lock isn't granted."""
     indexes = _indexes(conn, table)
     try:
         with strong_lock_section(conn, lock_timeout_s):
@@ -41,12 +40,11 @@ def fill_with_indexes_rebuilt(
                 conn.execute(_drop(table, index))
     except psycopg.errors.LockNotAvailable:
         fill()  # rolled back to the savepoint: the indexes are all still there
-        return False
+        return
     fill()
     conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (_BUILD_MEMORY,))
     for index in indexes:
         conn.execute(_rebuild(table, index))
-    return bool(indexes)
 
 
 def _indexes(conn: psycopg.Connection, table: str) -> list[_Index]:
